@@ -1,0 +1,219 @@
+/* handler.h: the one header a c-debian-numa function author reads.
+ *
+ * Part 1, the handler API: the runtime (an HTTP server on libmicrohttpd behind
+ * of-watchdog) calls fn_init() once, fn_handle() for every request and
+ * fn_fini() at shutdown. Part 2, the NUMA toolkit: topology, the process's
+ * memory policy and cpuset, per-node MemFree snapshots, exact page placement
+ * and cgroup memory headroom, usable by any function.
+ *
+ * Conventions: a fallible call returns 0 (or a pointer) on success and -1 (or
+ * NULL) on failure, writing "what: strerror(errno)" into the caller's
+ * char err[CDN_ERR_LEN]. Nothing here prints or exits. Byte counts are
+ * int64_t. Node ids are ints and may have gaps. */
+#ifndef CDN_HANDLER_H
+#define CDN_HANDLER_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CDN_ERR_LEN 256
+#define CDN_MAX_NODES 64   /* node ids 0..63; libnuma's default nodemask size */
+
+/* ---------------------------------------------------------------------- */
+/* Part 1: the handler API                                                 */
+/* ---------------------------------------------------------------------- */
+
+struct fn_pair {
+    const char *key;
+    const char *value;      /* NULL for a query key without '=' */
+};
+
+/* What the runtime hands to fn_handle(). Everything is owned by the runtime
+ * and valid only during the call. body is NUL-terminated (body_len excludes
+ * the NUL) and is at most FN_MAX_BODY_BYTES long. */
+struct fn_request {
+    const char *method;     /* "GET", "POST", ... */
+    const char *path;       /* "/topology" (no query string) */
+    const struct fn_pair *query;    /* decoded query arguments, in order */
+    size_t n_query;
+    const struct fn_pair *headers;  /* request headers, names as sent */
+    size_t n_headers;
+    const char *body;
+    size_t body_len;
+};
+
+#define FN_MAX_HEADERS 8
+
+/* What fn_handle() fills in. Set json (the runtime renders it compactly and
+ * decrefs it) or text (malloc'd; the runtime frees it). status 0 means 200. */
+struct fn_response {
+    int status;
+    json_t *json;
+    char *text;
+    size_t text_len;
+    const char *content_type;       /* default: application/json or text/plain */
+    struct fn_pair headers[FN_MAX_HEADERS]; /* static strings or owned by state */
+    size_t n_headers;
+};
+
+/* Called once before the server accepts its first request. Return the
+ * function's state (handed back to every call), or NULL with err filled to
+ * make the server exit non-zero. A function with no state returns a non-NULL
+ * dummy, e.g. a pointer to a static const object. */
+void *fn_init(char err[CDN_ERR_LEN]);
+
+/* Called for every request, from several threads at once. Return 0 with res
+ * filled, or an HTTP status (4xx/5xx) with err filled: the runtime answers
+ * {"error": err} with that status and frees anything put in res. */
+int fn_handle(void *state, const struct fn_request *req,
+              struct fn_response *res, char err[CDN_ERR_LEN]);
+
+/* Called once after the last request has finished. */
+void fn_fini(void *state);
+
+/* Helpers for handlers. */
+const char *fn_header(const struct fn_request *req, const char *name); /* case-insensitive, NULL if absent */
+const char *fn_query(const struct fn_request *req, const char *key);   /* first value, NULL if absent */
+int fn_is_method(const struct fn_request *req, const char *method);
+
+/* Environment knobs, parsed strictly: a malformed value is an error, never
+ * a silent default. */
+int cdn_env_int64(const char *name, int64_t def, int64_t min, int64_t max,
+                  int64_t *out, char err[CDN_ERR_LEN]);
+/* Seconds or a Go duration ("90", "90s", "2m", "1m30s", "500ms"), as the
+ * watchdog reads read_timeout/write_timeout; result in milliseconds. */
+int cdn_env_duration_ms(const char *name, int64_t def_ms, int64_t *out_ms,
+                        char err[CDN_ERR_LEN]);
+
+/* Writes "fmt...: strerror(errno_value)" (or just fmt when errno_value is 0)
+ * into err, which may be NULL. Returns -1 so callers can `return cdn_err(...)`. */
+int cdn_err(char err[CDN_ERR_LEN], int errno_value, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---------------------------------------------------------------------- */
+/* Part 2: the NUMA toolkit                                                */
+/* ---------------------------------------------------------------------- */
+
+/* A set of node ids, as a plain bit set (bit n = node n). */
+typedef uint64_t cdn_nodeset;
+#define CDN_NODESET_HAS(set, n) ((n) >= 0 && (n) < CDN_MAX_NODES && (((set) >> (n)) & 1u))
+int cdn_nodeset_count(cdn_nodeset set);
+/* Parses a kernel list ("0-2,5"); returns -1 on malformed text or ids >= 64. */
+int cdn_nodeset_parse(const char *text, cdn_nodeset *out, char err[CDN_ERR_LEN]);
+/* Renders "0-2,5" into buf (always NUL-terminated). */
+void cdn_nodeset_format(cdn_nodeset set, char *buf, size_t len);
+json_t *cdn_nodeset_json(cdn_nodeset set);   /* [0,1,2]; NULL on ENOMEM */
+
+/* ---- topology (topology.c) ---- */
+#define CDN_MAX_CPUS 1024
+struct topo_node {
+    int id;
+    int64_t mem_total;      /* bytes, from nodeN/meminfo */
+    int64_t mem_free;       /* bytes */
+    char cpus[256];         /* kernel cpulist, "" for a memory-only node */
+    int n_cpus;
+    int distance[CDN_MAX_NODES]; /* distance[j] to node j, -1 if unknown */
+};
+struct topo_pci {
+    char address[32];       /* "0000:00:1f.2" */
+    char class_code[16];    /* "0x010601" */
+    int numa_node;          /* -1 = no locality */
+};
+struct topo_snapshot {
+    int n_nodes;
+    struct topo_node nodes[CDN_MAX_NODES];
+    cdn_nodeset present;
+    int n_pci;
+    struct topo_pci *pci;   /* malloc'd; free with topo_free() */
+};
+/* sysfs_root is normally "/sys" (tests pass a fixture tree). */
+int topo_read(const char *sysfs_root, struct topo_snapshot *out, char err[CDN_ERR_LEN]);
+void topo_free(struct topo_snapshot *t);
+json_t *topo_to_json(const struct topo_snapshot *t);  /* like `numactl -H`; NULL on ENOMEM */
+
+/* ---- process memory policy, cpuset and position (policy.c) ---- */
+struct proc_policy {
+    int mode;               /* MPOL_DEFAULT, MPOL_BIND, ... */
+    const char *mode_name;  /* "default", "bind", "interleave", "preferred", "local", ... */
+    cdn_nodeset nodes;      /* policy nodes read back with get_mempolicy */
+    cdn_nodeset mems_allowed;   /* /proc/self/status Mems_allowed_list */
+    char mems_allowed_list[256];
+    char cpus_allowed_list[256];
+    int cpu;                /* CPU this thread runs on (sched_getcpu) */
+    int cpu_node;           /* its node, -1 if unknown */
+};
+/* Reads the calling thread's policy (the process's, unless the thread set
+ * its own) and /proc/self/status. proc_status is normally "/proc/self/status". */
+int policy_read(const char *proc_status, struct proc_policy *out, char err[CDN_ERR_LEN]);
+json_t *policy_to_json(const struct proc_policy *p);
+const char *policy_mode_name(int mode);
+/* The nodes a buffer placed under policy p should land on: the policy nodes
+ * for bind/interleave/preferred, else every allowed node. */
+cdn_nodeset policy_target_nodes(const struct proc_policy *p);
+
+/* ---- per-node MemFree snapshots (meminfo.c) ---- */
+struct meminfo_snapshot {
+    cdn_nodeset nodes;
+    int64_t mem_free[CDN_MAX_NODES];   /* bytes, valid for ids in nodes */
+    int64_t mem_total[CDN_MAX_NODES];
+};
+/* Reads every node's meminfo under sysfs_root ("/sys"). */
+int meminfo_snapshot(const char *sysfs_root, struct meminfo_snapshot *out, char err[CDN_ERR_LEN]);
+/* Parses one nodeN/meminfo file. */
+int meminfo_parse_file(const char *path, int64_t *mem_total, int64_t *mem_free, char err[CDN_ERR_LEN]);
+json_t *meminfo_free_json(const struct meminfo_snapshot *s);        /* {"0": bytes, ...} */
+/* {"0": a - b, ...}: bytes that left the free pool between a and b. */
+json_t *meminfo_delta_json(const struct meminfo_snapshot *a, const struct meminfo_snapshot *b);
+
+/* ---- page placement (placement.c) ---- */
+struct place_range {
+    void *addr;             /* page-aligned */
+    size_t len;             /* bytes, a multiple of the page size */
+};
+enum place_source {
+    PLACE_MOVE_PAGES = 0,   /* move_pages(2), every page */
+    PLACE_GET_MEMPOLICY,    /* get_mempolicy(MPOL_F_NODE|MPOL_F_ADDR), every page */
+    PLACE_NUMA_MAPS,        /* /proc/self/numa_maps, the mappings inside the ranges */
+    PLACE_SOURCE_COUNT
+};
+struct place_result {
+    enum place_source source;
+    int64_t pages;          /* pages asked about (4 KiB units) */
+    int64_t per_node[CDN_MAX_NODES];
+    int64_t not_present;    /* pages not faulted in (never touched) */
+    int exact;              /* 1 if the counts cover exactly the ranges asked about */
+    char fallback_reason[CDN_ERR_LEN]; /* why earlier sources were skipped, "" if none */
+};
+const char *place_source_name(enum place_source s);
+/* Counts the node of every page in ranges, trying move_pages, then per-page
+ * get_mempolicy, then numa_maps; res->source says which answered. */
+int place_query(const struct place_range *ranges, size_t n, struct place_result *res,
+                char err[CDN_ERR_LEN]);
+/* Same with one named source only (for cross-checks and tests). */
+int place_query_with(enum place_source src, const struct place_range *ranges, size_t n,
+                     struct place_result *res, char err[CDN_ERR_LEN]);
+/* Parses numa_maps text from f, summing N<id>= counts (in 4 KiB pages) of the
+ * mappings whose start address lies in one of ranges. */
+int place_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
+                          struct place_result *res, char err[CDN_ERR_LEN]);
+json_t *place_to_json(const struct place_result *r, cdn_nodeset target);
+
+/* ---- cgroup memory headroom (cgroup.c) ---- */
+struct cg_memory {
+    int version;            /* 1 or 2; 0 if no memory controller was found */
+    char path[512];         /* the cgroup's directory */
+    int64_t limit;          /* bytes; -1 = unlimited */
+    int64_t usage;          /* bytes */
+    const char *limit_file; /* "memory.max" or "memory.limit_in_bytes" */
+};
+/* Finds the calling process's memory cgroup from proc_cgroup
+ * ("/proc/self/cgroup") under cgroup_root ("/sys/fs/cgroup"). */
+int cg_memory_read(const char *proc_cgroup, const char *cgroup_root, struct cg_memory *out,
+                   char err[CDN_ERR_LEN]);
+/* limit - usage, or INT64_MAX when unlimited. */
+int64_t cg_memory_headroom(const struct cg_memory *m);
+json_t *cg_memory_to_json(const struct cg_memory *m);
+
+#endif /* CDN_HANDLER_H */
