@@ -96,6 +96,13 @@ int cdn_err(char err[CDN_ERR_LEN], int errno_value, const char *fmt, ...)
 /* Part 2: the NUMA toolkit                                                */
 /* ---------------------------------------------------------------------- */
 
+/* libnuma reports failures through numa_error()/numa_warn(); the runtime overrides both so
+ * nothing is printed and the text of the calling thread's last report is kept here. Clear it
+ * before a libnuma call whose failure you must not miss (numa_alloc_onnode returns unbound
+ * memory when its mbind fails), then check it. */
+void cdn_libnuma_error_clear(void);
+const char *cdn_libnuma_error(void);   /* "" when nothing was reported */
+
 /* A set of node ids, as a plain bit set (bit n = node n). */
 typedef uint64_t cdn_nodeset;
 #define CDN_NODESET_HAS(set, n) ((n) >= 0 && (n) < CDN_MAX_NODES && (((set) >> (n)) & 1u))

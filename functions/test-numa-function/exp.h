@@ -1,0 +1,88 @@
+/* exp.h: the experiment's stages, each a struct in and a struct out:
+ * parse (exp_params.c) -> plan (exp_plan.c) -> run and measure (exp_run.c) -> render (exp_render.c). */
+#ifndef CDN_EXP_H
+#define CDN_EXP_H
+
+#include "handler.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define EXP_MIB ((int64_t)1 << 20)
+
+enum exp_alloc { EXP_ALLOC_MMAP = 0, EXP_ALLOC_MALLOC, EXP_ALLOC_LIBNUMA };
+
+struct exp_params {
+    int64_t chunk_mb;       /* 1..1024, default 2 */
+    int64_t iterations;     /* 1..100000, default 1000 */
+    enum exp_alloc alloc;   /* default mmap */
+    int node;               /* -1: none (follow the process policy) */
+    bool touch;             /* default true */
+    bool thp;               /* default false */
+    int64_t hold_ms;        /* 0..60000, default 0 */
+};
+
+/* Limits read once from the environment at start (EXP_*). */
+struct exp_limits {
+    int64_t max_total_bytes;    /* EXP_MAX_TOTAL_MB */
+    int64_t busy_wait_ms;       /* EXP_BUSY_WAIT_MS */
+    int64_t reserve_bytes;      /* EXP_RESERVE_MB */
+};
+
+/* What the plan was made from: the world as it was when the request arrived. */
+struct exp_world {
+    struct proc_policy policy;
+    struct meminfo_snapshot mem;
+    struct cg_memory cgroup;
+};
+
+struct exp_plan {
+    struct exp_params params;
+    int64_t chunk_bytes;
+    int64_t total_bytes;
+    cdn_nodeset target;         /* nodes the pages should land on */
+    const char *target_policy;  /* "bind" for a per-request node, else the process policy */
+};
+
+struct exp_chunk {
+    void *map;          /* what to release: mmap base, malloc pointer or libnuma pointer */
+    size_t map_len;
+    void *user;                 /* the chunk's bytes as the allocator handed them out */
+    size_t user_len;
+    struct place_range pages;   /* every page the chunk's bytes lie on; all are touched */
+};
+
+/* Everything measured by one run. */
+struct exp_result {
+    struct meminfo_snapshot before, allocated, touched, released;
+    struct place_result placement;
+    struct place_result cross_check;
+    bool have_cross_check;
+    struct proc_policy policy_after;    /* read back on the running thread */
+    double allocate_s, touch_s, placement_s, cross_check_s, meminfo_s, total_s;
+};
+
+int exp_limits_from_env(struct exp_limits *lim, char err[CDN_ERR_LEN]);
+void exp_params_default(struct exp_params *p);
+const char *exp_alloc_name(enum exp_alloc a);
+
+/* Fills p from the query arguments and the JSON object body. Returns 0, or 400 with err. */
+int exp_params_parse(const struct fn_request *req, struct exp_params *p, char err[CDN_ERR_LEN]);
+
+/* Checks params against the world and the limits. Returns 0, or 400/422 with err. */
+int exp_plan_make(const struct exp_params *p, const struct exp_world *w,
+                  const struct exp_limits *lim, struct exp_plan *plan, char err[CDN_ERR_LEN]);
+
+/* Reads the world: policy, per-node MemFree, cgroup memory. Returns 0 or 503/500 with err. */
+int exp_world_read(struct exp_world *w, char err[CDN_ERR_LEN]);
+
+/* Allocates, touches, measures and releases. Every buffer is released before it returns.
+ * Returns 0, or an HTTP status with err. */
+int exp_run(const struct exp_plan *plan, const struct exp_world *w, struct exp_result *res,
+            char err[CDN_ERR_LEN]);
+
+/* The JSON answer; NULL on ENOMEM. */
+json_t *exp_render(const struct exp_plan *plan, const struct exp_world *w,
+                   const struct exp_result *res);
+
+#endif /* CDN_EXP_H */

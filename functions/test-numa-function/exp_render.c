@@ -1,0 +1,87 @@
+/* exp_render.c: the experiment's JSON answer (layout documented in docs/answer.md). */
+#include "exp.h"
+
+#include <string.h>
+#include <unistd.h>
+
+static json_t *params_json(const struct exp_params *p)
+{
+    return json_pack("{s:I, s:I, s:s, s:o, s:b, s:b, s:I}", "chunk_mb", (json_int_t)p->chunk_mb,
+                     "iterations", (json_int_t)p->iterations, "alloc", exp_alloc_name(p->alloc),
+                     "node", p->node >= 0 ? json_integer(p->node) : json_null(),
+                     "touch", p->touch, "thp", p->thp, "hold_ms", (json_int_t)p->hold_ms);
+}
+
+static json_t *memfree_json(const struct exp_result *r)
+{
+    return json_pack("{s:s, s:o, s:o, s:o, s:o}", "source", "/sys/devices/system/node/nodeN/meminfo",
+                     "before", meminfo_free_json(&r->before),
+                     "allocated", meminfo_free_json(&r->allocated),
+                     "touched", meminfo_free_json(&r->touched),
+                     "released", meminfo_free_json(&r->released));
+}
+
+/* Positive numbers are bytes that left the free pool (allocate, touch, total) or came back
+ * to it (release). */
+static json_t *deltas_json(const struct exp_result *r)
+{
+    return json_pack("{s:o, s:o, s:o, s:o}",
+                     "allocate", meminfo_delta_json(&r->before, &r->allocated),
+                     "touch", meminfo_delta_json(&r->allocated, &r->touched),
+                     "total", meminfo_delta_json(&r->before, &r->touched),
+                     "release", meminfo_delta_json(&r->released, &r->touched));
+}
+
+static bool same_counts(const struct place_result *a, const struct place_result *b)
+{
+    return memcmp(a->per_node, b->per_node, sizeof a->per_node) == 0;
+}
+
+static json_t *placement_json(const struct exp_plan *plan, const struct exp_result *r)
+{
+    json_t *pl = place_to_json(&r->placement, plan->target);
+    if (!pl)
+        return NULL;
+    json_object_set_new(pl, "policy", json_string(plan->target_policy));
+    json_t *cc = json_null();
+    if (r->have_cross_check) {
+        json_t *full = place_to_json(&r->cross_check, plan->target);
+        cc = full ? json_pack("{s:s, s:O, s:O, s:b}", "source", place_source_name(r->cross_check.source),
+                              "pages", json_object_get(full, "pages"),
+                              "per_node", json_object_get(full, "per_node"),
+                              "agrees", same_counts(&r->placement, &r->cross_check))
+                  : NULL;
+        json_decref(full);
+    }
+    if (!cc || json_object_set_new(pl, "cross_check", cc) != 0) {
+        json_decref(pl);
+        return NULL;
+    }
+    return pl;
+}
+
+static json_t *timings_json(const struct exp_plan *plan, const struct exp_result *r)
+{
+    double at = r->allocate_s + r->touch_s;
+    double mib = (double)plan->total_bytes / (double)EXP_MIB;
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "allocate_s", r->allocate_s,
+                     "touch_s", r->touch_s, "alloc_touch_s", at, "placement_s", r->placement_s,
+                     "cross_check_s", r->cross_check_s, "meminfo_s", r->meminfo_s,
+                     "total_s", r->total_s, "throughput_mib_s", at > 0 ? mib / at : 0.0);
+}
+
+json_t *exp_render(const struct exp_plan *plan, const struct exp_world *w,
+                   const struct exp_result *r)
+{
+    json_t *process = policy_to_json(&r->policy_after);
+    if (process)
+        json_object_set_new(process, "pid", json_integer((json_int_t)getpid()));
+    struct topo_snapshot topo;
+    json_t *topology = topo_read("/sys", &topo, NULL) == 0 ? topo_to_json(&topo) : json_null();
+    topo_free(&topo);
+    return json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                     "params", params_json(&plan->params), "bytes", (json_int_t)plan->total_bytes,
+                     "process", process, "memfree", memfree_json(r), "deltas", deltas_json(r),
+                     "placement", placement_json(plan, r), "timings", timings_json(plan, r),
+                     "cgroup", cg_memory_to_json(&w->cgroup), "topology", topology);
+}

@@ -1,0 +1,229 @@
+/* exp_run.c: runs a plan against the kernel: allocate every chunk (mmap, malloc or libnuma;
+ * mbind for a per-request node; THP on 2 MiB-aligned chunks), snapshot MemFree, touch every
+ * page, snapshot, locate every page, optionally hold, release everything, snapshot. */
+#include "exp.h"
+
+#include <errno.h>
+#include <numa.h>
+#include <numaif.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE 4096u
+#define HUGE_ALIGN ((size_t)2 << 20)
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int exp_world_read(struct exp_world *w, char err[CDN_ERR_LEN])
+{
+    memset(w, 0, sizeof *w);
+    if (numa_available() < 0) {
+        cdn_err(err, ENOSYS, "NUMA is not available on this kernel");
+        return 503;
+    }
+    if (policy_read("/proc/self/status", &w->policy, err) != 0 ||
+        meminfo_snapshot("/sys", &w->mem, err) != 0 ||
+        cg_memory_read("/proc/self/cgroup", "/sys/fs/cgroup", &w->cgroup, err) != 0)
+        return 500;
+    return 0;
+}
+
+/* Every page that [p, p+len) lies on: for malloc this starts at the mapping, like numa_maps. */
+static struct place_range covering_pages(void *p, size_t len)
+{
+    uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(PAGE - 1);
+    uintptr_t hi = ((uintptr_t)p + len + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+    return (struct place_range){(void *)lo, hi - lo};
+}
+
+static void set_chunk(struct exp_chunk *c, void *map, size_t map_len, void *user, size_t user_len)
+{
+    c->map = map;
+    c->map_len = map_len;
+    c->user = user;
+    c->user_len = user_len;
+    c->pages = covering_pages(user, user_len);
+}
+
+static int policy_error(char err[CDN_ERR_LEN], int e, const char *what)
+{
+    if (e == EPERM)
+        cdn_err(err, e, "%s: setting a memory policy needs CAP_SYS_NICE here (docker run "
+                "--cap-add SYS_NICE, or k8s/least-privilege.yaml)", what);
+    else
+        cdn_err(err, e, "%s", what);
+    return e == EINVAL ? 422 : 500;
+}
+
+/* Maps one chunk with mmap: 2 MiB-aligned with MADV_HUGEPAGE for thp, mbind for a node. */
+static int map_chunk(const struct exp_plan *plan, struct exp_chunk *c, char err[CDN_ERR_LEN])
+{
+    size_t len = (size_t)plan->chunk_bytes;
+    size_t extra = plan->params.thp ? HUGE_ALIGN : 0;
+    char *base = mmap(NULL, len + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED)
+        return cdn_err(err, errno, "mmap %zu bytes", len + extra), 500;
+    char *p = base;
+    if (extra) {
+        p = (char *)(((uintptr_t)base + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));
+        if ((p > base && munmap(base, (size_t)(p - base)) != 0) ||
+            (base + extra > p && munmap(p + len, (size_t)(base + extra - p)) != 0))
+            return cdn_err(err, errno, "munmap alignment slack"), 500;
+    }
+    set_chunk(c, p, len, p, len);
+    if (plan->params.thp && madvise(p, len, MADV_HUGEPAGE) != 0)
+        return cdn_err(err, errno, "madvise(MADV_HUGEPAGE)"), 500;
+    if (plan->params.node >= 0) {
+        unsigned long mask = 1UL << plan->params.node;
+        if (mbind(p, len, MPOL_BIND, &mask, CDN_MAX_NODES + 1, 0) != 0)
+            return policy_error(err, errno, "mbind");
+    }
+    return 0;
+}
+
+static int alloc_chunk(const struct exp_plan *plan, struct exp_chunk *c, char err[CDN_ERR_LEN])
+{
+    size_t len = (size_t)plan->chunk_bytes;
+    switch (plan->params.alloc) {
+    case EXP_ALLOC_MALLOC:
+        /* fn_init pins M_MMAP_THRESHOLD, so every chunk is its own mapping, returned on free. */
+    {
+        void *p = malloc(len);
+        if (!p)
+            return cdn_err(err, errno, "malloc %zu bytes", len), 500;
+        set_chunk(c, p, len, p, len);
+        return 0;
+    }
+    case EXP_ALLOC_LIBNUMA: {
+        /* numa_alloc_onnode returns unbound memory when mbind fails: errors.c's numa_error
+         * override records the failure, so it is caught here instead of silently measured. */
+        cdn_libnuma_error_clear();
+        void *p = numa_alloc_onnode(len, plan->params.node);
+        if (!p)
+            return cdn_err(err, ENOMEM, "numa_alloc_onnode(%zu, %d)", len, plan->params.node), 500;
+        set_chunk(c, p, len, p, len);
+        if (cdn_libnuma_error()[0]) {
+            cdn_err(err, 0, "numa_alloc_onnode: %s", cdn_libnuma_error());
+            return strstr(err, "not permitted") ? policy_error(err, EPERM, "numa_alloc_onnode (mbind)") : 500;
+        }
+        return 0;
+    }
+    case EXP_ALLOC_MMAP:
+    default:
+        return map_chunk(plan, c, err);
+    }
+}
+
+static void release_chunks(const struct exp_plan *plan, struct exp_chunk *chunks, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (!chunks[i].map)
+            continue;
+        if (plan->params.alloc == EXP_ALLOC_MALLOC)
+            free(chunks[i].map);
+        else if (plan->params.alloc == EXP_ALLOC_LIBNUMA)
+            numa_free(chunks[i].map, chunks[i].map_len);
+        else
+            munmap(chunks[i].map, chunks[i].map_len);
+        chunks[i].map = NULL;
+    }
+}
+
+/* Writes one byte on every page, inside the chunk's own bytes (the first page of a malloc
+ * chunk starts with the allocator's header). */
+static void touch_chunks(struct exp_chunk *chunks, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        char *lo = chunks[i].user, *end = lo + chunks[i].user_len;
+        volatile char *page = chunks[i].pages.addr;
+        for (size_t off = 0; off < chunks[i].pages.len; off += PAGE) {
+            volatile char *at = page + off < (volatile char *)lo ? (volatile char *)lo : page + off;
+            if (at < (volatile char *)end)
+                *at = (char)(off >> 12);
+        }
+    }
+}
+
+static int snapshot(struct meminfo_snapshot *s, struct exp_result *res, char err[CDN_ERR_LEN])
+{
+    double t = now_s();
+    int rc = meminfo_snapshot("/sys", s, err);
+    res->meminfo_s += now_s() - t;
+    return rc == 0 ? 0 : 500;
+}
+
+/* Locates every touched page, and cross-checks with a second source. */
+static int locate(struct exp_chunk *chunks, int64_t n, struct exp_result *res, char err[CDN_ERR_LEN])
+{
+    struct place_range *ranges = malloc((size_t)n * sizeof *ranges);
+    if (!ranges)
+        return cdn_err(err, ENOMEM, "page ranges"), 500;
+    for (int64_t i = 0; i < n; i++)
+        ranges[i] = chunks[i].pages;
+    double t = now_s();
+    int rc = place_query(ranges, (size_t)n, &res->placement, err);
+    res->placement_s = now_s() - t;
+    if (rc == 0) {
+        enum place_source second = res->placement.source == PLACE_NUMA_MAPS ? PLACE_GET_MEMPOLICY
+                                                                            : PLACE_NUMA_MAPS;
+        char e2[CDN_ERR_LEN];
+        t = now_s();
+        res->have_cross_check = place_query_with(second, ranges, (size_t)n, &res->cross_check, e2) == 0;
+        res->cross_check_s = now_s() - t;
+    }
+    free(ranges);
+    return rc == 0 ? 0 : 500;
+}
+
+static void hold(int64_t ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+int exp_run(const struct exp_plan *plan, const struct exp_world *w, struct exp_result *res,
+            char err[CDN_ERR_LEN])
+{
+    (void)w;
+    memset(res, 0, sizeof *res);
+    int64_t n = plan->params.iterations;
+    struct exp_chunk *chunks = calloc((size_t)n, sizeof *chunks);
+    if (!chunks)
+        return cdn_err(err, ENOMEM, "chunk table"), 500;
+    double start = now_s();
+    int rc = snapshot(&res->before, res, err);
+    double t = now_s();
+    for (int64_t i = 0; rc == 0 && i < n; i++)
+        rc = alloc_chunk(plan, &chunks[i], err);
+    res->allocate_s = now_s() - t;
+    if (rc == 0)
+        rc = snapshot(&res->allocated, res, err);
+    if (rc == 0 && plan->params.touch) {
+        t = now_s();
+        touch_chunks(chunks, n);
+        res->touch_s = now_s() - t;
+    }
+    if (rc == 0)
+        rc = snapshot(&res->touched, res, err);
+    if (rc == 0 && policy_read("/proc/self/status", &res->policy_after, err) != 0)
+        rc = 500;
+    if (rc == 0)
+        rc = locate(chunks, n, res, err);
+    if (rc == 0)
+        hold(plan->params.hold_ms);
+    release_chunks(plan, chunks, n);
+    free(chunks);
+    if (rc == 0)
+        rc = snapshot(&res->released, res, err);
+    res->total_s = now_s() - start;
+    return rc;
+}

@@ -1,0 +1,100 @@
+/* main.c: process lifecycle. Reads the environment, listens before anything slow, starts the
+ * function and the server, then waits for SIGTERM/SIGINT: keeps serving for
+ * healthcheck_interval (SIGTERM only), stops accepting, drains in-flight requests for at most
+ * write_timeout, and exits 0. Any failure to start exits 1 with one line on stderr. */
+#include "internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct lifecycle {
+    int64_t write_timeout_ms;
+    int64_t healthcheck_interval_ms;
+};
+
+static int lifecycle_from_env(struct lifecycle *lc, char err[CDN_ERR_LEN])
+{
+    if (cdn_env_duration_ms("write_timeout", 10000, &lc->write_timeout_ms, err) != 0)
+        return -1;
+    return cdn_env_duration_ms("healthcheck_interval", lc->write_timeout_ms,
+                               &lc->healthcheck_interval_ms, err);
+}
+
+/* Waits for in-flight requests to finish, at most deadline_ms, polling every 10 ms. */
+static void drain(const struct srv *s, int64_t deadline_ms)
+{
+    struct timespec tick = {0, 10 * 1000 * 1000};
+    for (int64_t waited = 0; srv_in_flight(s) > 0 && waited < deadline_ms; waited += 10)
+        nanosleep(&tick, NULL);
+}
+
+/* After SIGTERM of-watchdog keeps forwarding requests for healthcheck_interval: go on serving
+ * them. A second signal ends the wait early. */
+static void serve_grace(const sigset_t *set, int64_t interval_ms)
+{
+    if (interval_ms <= 0)
+        return;
+    struct timespec ts = {interval_ms / 1000, (interval_ms % 1000) * 1000000};
+    while (sigtimedwait(set, NULL, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+int main(void)
+{
+    char err[CDN_ERR_LEN];
+    struct srv_config cfg;
+    struct lifecycle lc;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (srv_config_from_env(&cfg, err) != 0 || lifecycle_from_env(&lc, err) != 0) {
+        fprintf(stderr, "server: bad environment: %s\n", err);
+        return 1;
+    }
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    /* Blocked before any thread starts, so every server thread inherits the mask. */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0) {
+        fprintf(stderr, "server: signal setup: %s\n", strerror(errno));
+        return 1;
+    }
+    json_object_seed(0);
+    int fd = srv_listen(&cfg, err);
+    if (fd < 0) {
+        fprintf(stderr, "server: %s\n", err);
+        return 1;
+    }
+    void *state = fn_init(err);
+    if (!state) {
+        fprintf(stderr, "server: function init failed: %s\n", err);
+        close(fd);
+        return 1;
+    }
+    struct srv *s = srv_start(&cfg, fd, state, err);
+    if (!s) {
+        fprintf(stderr, "server: %s\n", err);
+        fn_fini(state);
+        return 1;
+    }
+    fprintf(stderr, "server: listening on http://%s:%d (pid %d)\n", cfg.addr, cfg.port, (int)getpid());
+    int sig = 0;
+    while (sigwait(&stop, &sig) != 0)
+        ;
+    if (sig == SIGTERM) {
+        fprintf(stderr, "server: SIGTERM: serving %lld ms more, then draining\n",
+                (long long)lc.healthcheck_interval_ms);
+        serve_grace(&stop, lc.healthcheck_interval_ms);
+    }
+    srv_quiesce(s);
+    drain(s, lc.write_timeout_ms);
+    fprintf(stderr, "server: stopped accepting; %lld request(s) still in flight; exiting\n",
+            (long long)srv_in_flight(s));
+    srv_stop(s);
+    fn_fini(state);
+    return 0;
+}

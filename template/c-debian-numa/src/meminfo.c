@@ -1,0 +1,96 @@
+/* meminfo.c: per-node MemTotal/MemFree from /sys/devices/system/node/nodeN/meminfo, snapshots
+ * and the deltas between two snapshots. */
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int meminfo_parse_file(const char *path, int64_t *mem_total, int64_t *mem_free, char err[CDN_ERR_LEN])
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return cdn_err(err, errno, "open %s", path);
+    char line[256];
+    int found = 0;
+    *mem_total = *mem_free = -1;
+    for (int i = 0; i < 200 && fgets(line, sizeof line, f); i++) {
+        /* "Node 0 MemFree:        1234 kB" */
+        int node;
+        char key[64];
+        long long kb;
+        if (sscanf(line, "Node %d %63[^:]: %lld kB", &node, key, &kb) != 3)
+            continue;
+        if (strcmp(key, "MemTotal") == 0) { *mem_total = kb * 1024; found |= 1; }
+        else if (strcmp(key, "MemFree") == 0) { *mem_free = kb * 1024; found |= 2; }
+    }
+    int ferr = ferror(f);
+    fclose(f);
+    if (ferr)
+        return cdn_err(err, EIO, "read %s", path);
+    if (found != 3)
+        return cdn_err(err, 0, "%s: no MemTotal/MemFree lines", path);
+    return 0;
+}
+
+int meminfo_snapshot(const char *sysfs_root, struct meminfo_snapshot *out, char err[CDN_ERR_LEN])
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/devices/system/node", sysfs_root);
+    DIR *d = opendir(dir);
+    if (!d)
+        return cdn_err(err, errno, "opendir %s", dir);
+    memset(out, 0, sizeof *out);
+    int rc = 0;
+    struct dirent *e;
+    for (int i = 0; i < 4096 && (e = readdir(d)) != NULL; i++) {
+        char *end;
+        if (strncmp(e->d_name, "node", 4) != 0)
+            continue;
+        long id = strtol(e->d_name + 4, &end, 10);
+        if (end == e->d_name + 4 || *end || id < 0 || id >= CDN_MAX_NODES)
+            continue;
+        char path[800];
+        snprintf(path, sizeof path, "%s/%s/meminfo", dir, e->d_name);
+        if (meminfo_parse_file(path, &out->mem_total[id], &out->mem_free[id], err) != 0) {
+            rc = -1;
+            break;
+        }
+        out->nodes |= (cdn_nodeset)1 << id;
+    }
+    closedir(d);
+    if (rc == 0 && out->nodes == 0)
+        return cdn_err(err, 0, "%s: no nodeN entries", dir);
+    return rc;
+}
+
+static json_t *per_node_json(cdn_nodeset nodes, const int64_t *a, const int64_t *b)
+{
+    json_t *obj = json_object();
+    if (!obj)
+        return NULL;
+    for (int n = 0; n < CDN_MAX_NODES; n++) {
+        if (!CDN_NODESET_HAS(nodes, n))
+            continue;
+        char key[8];
+        snprintf(key, sizeof key, "%d", n);
+        if (json_object_set_new(obj, key, json_integer(b ? a[n] - b[n] : a[n])) != 0) {
+            json_decref(obj);
+            return NULL;
+        }
+    }
+    return obj;
+}
+
+json_t *meminfo_free_json(const struct meminfo_snapshot *s)
+{
+    return per_node_json(s->nodes, s->mem_free, NULL);
+}
+
+json_t *meminfo_delta_json(const struct meminfo_snapshot *a, const struct meminfo_snapshot *b)
+{
+    return per_node_json(a->nodes & b->nodes, a->mem_free, b->mem_free);
+}
