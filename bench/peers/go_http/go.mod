@@ -1,0 +1,3 @@
+module cdnbench/go_http
+
+go 1.19
