@@ -44,7 +44,7 @@ static int parse_duration_ms(const char *v, int64_t *out)
     for (int parts = 0; *p && parts < 8; parts++) {
         errno = 0;
         double n = strtod(p, &end);
-        if (errno != 0 || end == p || n < 0)
+        if (errno != 0 || end == p || !(n >= 0))   /* also refuses "nan" */
             return -1;
         p = end;
         double mult;

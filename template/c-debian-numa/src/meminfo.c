@@ -22,7 +22,8 @@ int meminfo_parse_file(const char *path, int64_t *mem_total, int64_t *mem_free, 
         int node;
         char key[64];
         long long kb;
-        if (sscanf(line, "Node %d %63[^:]: %lld kB", &node, key, &kb) != 3)
+        if (sscanf(line, "Node %d %63[^:]: %lld kB", &node, key, &kb) != 3 ||
+            kb < 0 || kb > INT64_MAX / 1024)
             continue;
         if (strcmp(key, "MemTotal") == 0) { *mem_total = kb * 1024; found |= 1; }
         else if (strcmp(key, "MemFree") == 0) { *mem_free = kb * 1024; found |= 2; }

@@ -85,6 +85,19 @@ static int in_ranges(uintptr_t addr, const struct place_range *r, size_t n)
     return 0;
 }
 
+/* numa_maps numbers are text: a negative count is ignored and sums stop at 2^48 pages (1 EiB),
+ * so that no later sum of them (64 nodes, place_to_json) can overflow. */
+#define PLACE_PAGES_CAP ((int64_t)1 << 48)
+static int64_t add_capped(int64_t acc, long long pages, int64_t scale)
+{
+    int64_t prod;
+    if (pages < 0)
+        return acc;
+    if (__builtin_mul_overflow((int64_t)pages, scale, &prod) || prod > PLACE_PAGES_CAP - acc)
+        return PLACE_PAGES_CAP;
+    return acc + prod;
+}
+
 /* Adds the N<id>=<pages> tokens of one numa_maps line; pages are scaled to 4 KiB units. */
 static void add_numa_maps_line(char *line, struct place_result *res)
 {
@@ -95,12 +108,12 @@ static void add_numa_maps_line(char *line, struct place_result *res)
         int node;
         long long pages, kb;
         if (sscanf(tok, "N%d=%lld", &node, &pages) == 2 && node >= 0 && node < CDN_MAX_NODES)
-            counts[node] += pages;
+            counts[node] = add_capped(counts[node], pages, 1);
         else if (sscanf(tok, "kernelpagesize_kB=%lld", &kb) == 1 && kb >= 4)
             scale = kb / 4;
     }
     for (int k = 0; k < CDN_MAX_NODES; k++)
-        res->per_node[k] += counts[k] * scale;
+        res->per_node[k] = add_capped(res->per_node[k], counts[k], scale);
 }
 
 int place_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
