@@ -31,9 +31,9 @@ build: deps
 run: build
 	scripts/run-local.sh $(SERVER)
 
+# The runtime's tests and test-numa-function's own, linked with that function.
 unit: build
 	$(MAKE) -C $(TEMPLATE) FUNCTION_DIR=$(CURDIR)/$(FUNCTION) BUILD_DIR=$(BUILD)/test-numa-function unit
-	$(MAKE) -C $(TEMPLATE) FUNCTION_DIR=function BUILD_DIR=$(BUILD)/sample-function unit
 
 integration: build
 	tests/integration/run.sh $(SERVER) $(SAMPLE_SERVER)

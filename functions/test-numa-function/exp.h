@@ -60,6 +60,7 @@ struct exp_result {
     bool have_cross_check;
     struct proc_policy policy_after;    /* read back on the running thread */
     double allocate_s, touch_s, placement_s, cross_check_s, meminfo_s, total_s;
+    double started_at, finished_at;     /* wall clock, Unix seconds */
 };
 
 int exp_limits_from_env(struct exp_limits *lim, char err[CDN_ERR_LEN]);

@@ -15,6 +15,13 @@
 #define PAGE 4096u
 #define HUGE_ALIGN ((size_t)2 << 20)
 
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -199,6 +206,7 @@ int exp_run(const struct exp_plan *plan, const struct exp_world *w, struct exp_r
     struct exp_chunk *chunks = calloc((size_t)n, sizeof *chunks);
     if (!chunks)
         return cdn_err(err, ENOMEM, "chunk table"), 500;
+    res->started_at = wall_s();
     double start = now_s();
     int rc = snapshot(&res->before, res, err);
     double t = now_s();
@@ -225,5 +233,6 @@ int exp_run(const struct exp_plan *plan, const struct exp_world *w, struct exp_r
     if (rc == 0)
         rc = snapshot(&res->released, res, err);
     res->total_s = now_s() - start;
+    res->finished_at = wall_s();
     return rc;
 }

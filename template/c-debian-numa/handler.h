@@ -171,7 +171,8 @@ int meminfo_snapshot(const char *sysfs_root, struct meminfo_snapshot *out, char 
 /* Parses one nodeN/meminfo file. */
 int meminfo_parse_file(const char *path, int64_t *mem_total, int64_t *mem_free, char err[CDN_ERR_LEN]);
 json_t *meminfo_free_json(const struct meminfo_snapshot *s);        /* {"0": bytes, ...} */
-/* {"0": a - b, ...}: bytes that left the free pool between a and b. */
+/* {"0": bytes, ...}: memory that left the free pool between a and b, as the change in
+ * MemTotal - MemFree, so memory onlined in between does not hide the use. */
 json_t *meminfo_delta_json(const struct meminfo_snapshot *a, const struct meminfo_snapshot *b);
 
 /* ---- page placement (placement.c) ---- */

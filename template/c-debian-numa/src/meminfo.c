@@ -68,7 +68,11 @@ int meminfo_snapshot(const char *sysfs_root, struct meminfo_snapshot *out, char 
     return rc;
 }
 
-static json_t *per_node_json(cdn_nodeset nodes, const int64_t *a, const int64_t *b)
+/* Per node: a[n], or with b the memory that left the free pool between snapshot a and b:
+ * (free_a - free_b) + (total_b - total_a). The MemTotal term keeps memory onlined meanwhile
+ * (hotplug, a CXL expander coming up, lazily initialised zones) from hiding the use. */
+static json_t *per_node_json(cdn_nodeset nodes, const struct meminfo_snapshot *a,
+                             const struct meminfo_snapshot *b)
 {
     json_t *obj = json_object();
     if (!obj)
@@ -78,7 +82,9 @@ static json_t *per_node_json(cdn_nodeset nodes, const int64_t *a, const int64_t 
             continue;
         char key[8];
         snprintf(key, sizeof key, "%d", n);
-        if (json_object_set_new(obj, key, json_integer(b ? a[n] - b[n] : a[n])) != 0) {
+        int64_t v = b ? (a->mem_free[n] - b->mem_free[n]) + (b->mem_total[n] - a->mem_total[n])
+                      : a->mem_free[n];
+        if (json_object_set_new(obj, key, json_integer(v)) != 0) {
             json_decref(obj);
             return NULL;
         }
@@ -88,10 +94,10 @@ static json_t *per_node_json(cdn_nodeset nodes, const int64_t *a, const int64_t 
 
 json_t *meminfo_free_json(const struct meminfo_snapshot *s)
 {
-    return per_node_json(s->nodes, s->mem_free, NULL);
+    return per_node_json(s->nodes, s, NULL);
 }
 
 json_t *meminfo_delta_json(const struct meminfo_snapshot *a, const struct meminfo_snapshot *b)
 {
-    return per_node_json(a->nodes & b->nodes, a->mem_free, b->mem_free);
+    return per_node_json(a->nodes & b->nodes, a, b);
 }

@@ -5,7 +5,7 @@
 
 char *render_json(const json_t *value, size_t *len)
 {
-    char *text = json_dumps(value, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    char *text = json_dumps(value, JSON_COMPACT);
     if (text)
         *len = strlen(text);
     return text;

@@ -1,0 +1,70 @@
+/* test_placement_fallback.c: place_query when move_pages is refused with EPERM, as Docker's
+ * default seccomp profile does: it must fall back to per-page get_mempolicy, say why, and
+ * still count every page. Linked with -Wl,--wrap=move_pages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "handler.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+long __wrap_move_pages(int pid, unsigned long count, void **pages, const int *nodes, int *status, int flags);
+long __wrap_move_pages(int pid, unsigned long count, void **pages, const int *nodes, int *status, int flags)
+{
+    (void)pid; (void)count; (void)pages; (void)nodes; (void)status; (void)flags;
+    errno = mock_type(int);
+    return -1;
+}
+
+static void falls_back_when_move_pages_is_refused(void **state)
+{
+    (void)state;
+    char err[CDN_ERR_LEN];
+    size_t len = 16 * 4096;
+    char *p = aligned_alloc(4096, len);
+    assert_non_null(p);
+    memset(p, 1, len);
+    struct place_range r = {p, len};
+    struct place_result res;
+    will_return(__wrap_move_pages, EPERM);
+    assert_int_equal(place_query(&r, 1, &res, err), 0);
+    assert_int_equal(res.source, PLACE_GET_MEMPOLICY);
+    assert_string_equal(place_source_name(res.source), "get_mempolicy");
+    assert_string_equal(res.fallback_reason, "move_pages: Operation not permitted");
+    int64_t present = 0;
+    for (int n = 0; n < CDN_MAX_NODES; n++)
+        present += res.per_node[n];
+    assert_int_equal(present, 16);
+    assert_int_equal(res.not_present, 0);
+    json_t *j = place_to_json(&res, res.per_node[0] ? 1 : 0);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "source")), "get_mempolicy");
+    json_decref(j);
+    free(p);
+}
+
+static void move_pages_only_reports_the_error(void **state)
+{
+    (void)state;
+    char err[CDN_ERR_LEN];
+    char page[4096] __attribute__((aligned(4096)));
+    struct place_range r = {page, sizeof page};
+    struct place_result res;
+    will_return(__wrap_move_pages, ENOSYS);
+    assert_int_equal(place_query_with(PLACE_MOVE_PAGES, &r, 1, &res, err), -1);
+    assert_string_equal(err, "move_pages: Function not implemented");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(falls_back_when_move_pages_is_refused),
+        cmocka_unit_test(move_pages_only_reports_the_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
