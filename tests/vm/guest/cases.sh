@@ -1,0 +1,286 @@
+#!/bin/bash
+# tests/vm/guest/cases.sh (guest /vm/cases.sh): owns the cases run inside the emulated 3-node machine.
+# Each experiment case asserts the function's JSON answer and cross-checks it against the kernel's
+# /proc/PID/numa_maps of the server, read while the experiment holds its buffers (hold_ms).
+# Prints VM-PLAN <n>, one VM-RESULT line per case, VM-NOTE lines for departures from docs/answer.md
+# that are not cases of their own.
+#   usage: cases.sh [topology]      (topology: only the machine's own topology, no server needed)
+set -euo pipefail
+. /vm/lib.sh
+
+# 64 x 2 MiB = 128 MiB = 32768 pages: ~1 s to touch under TCG; hold 3 s for the numa_maps reader.
+CHUNK_MB=2
+ITER=64
+HOLD_MS=3000
+BYTES=$((CHUNK_MB * ITER * 1048576))
+PAGES=$((BYTES / 4096))
+Q="chunk_mb=$CHUNK_MB&iterations=$ITER&hold_ms=$HOLD_MS"
+
+note() { echo "VM-NOTE $CASE: $*"; }
+# soft CHECK_TEXT CMD...: a documented property that is reported, not failed on.
+soft() {
+    local what=$1
+    shift
+    "$@" || note "$what"
+}
+abs_lt() { local v=$1; [ "$v" -lt 0 ] && v=$((-v)); [ "$v" -lt "$2" ]; }
+ge() { [ "$1" -ge "$2" ]; }
+
+placement() { jget '.placement.per_node'; }
+
+# Pages on node K from numa_maps: every buffer page on K (1% slack for the reader's timing), the other
+# nodes within 5% of the experiment (the server's own small allocations).
+nm_all_on() {
+    local k=$1 n
+    expect "numa_maps read during the hold" is_true "$NM_IN_HOLD"
+    expect "numa_maps N$k >= 99% of $PAGES pages" ge "${NM[k]}" $((PAGES * 99 / 100))
+    for ((n = 0; n < NODES; n++)); do
+        [ "$n" = "$k" ] && continue
+        expect "numa_maps N$n small" abs_lt "${NM[n]}" $((PAGES / 20))
+    done
+}
+
+# JSON: 200, the experiment's size, every touched page on node K.
+json_all_on() {
+    local k=$1
+    expect "HTTP 200 (got $CODE)" code_is 200
+    expect "bytes = $BYTES" jcheck ".bytes == $BYTES"
+    expect "placement.pages = $PAGES" jcheck ".placement.pages == $PAGES"
+    expect "placement.per_node: 100% on node $k" jcheck --arg k "$k" \
+        '(.placement.per_node[$k] // 0) == .placement.pages and ([.placement.per_node[]] | add) == .placement.pages'
+    expect "placement.not_present = 0" jcheck '.placement.not_present == 0'
+    soft "placement.cross_check.agrees is not true: $(jget .placement.cross_check)" \
+        jcheck '.placement.cross_check.agrees == true'
+    soft "placement.exact is not true ($(jget .placement.source))" jcheck '.placement.exact == true'
+}
+
+# deltas.total: node K consumed >= 95% of bytes, every other node moved < 10% of bytes.
+json_deltas_on() {
+    local k=$1
+    expect "deltas.total[$k] >= 95% of bytes ($(jget ".deltas.total[\"$k\"]"))" jcheck --arg k "$k" \
+        '(.deltas.total[$k] // 0) >= 0.95 * .bytes'
+    expect "other nodes' deltas.total < 10% of bytes ($(jget .deltas.total))" jcheck --arg k "$k" \
+        '[.deltas.total | to_entries[] | select(.key != $k) | .value | if . < 0 then -. else . end]
+         | all(. < 0.10 * $b)' --argjson b "$BYTES"
+}
+
+case_topology() {
+    begin_case topology
+    local h
+    h=$(numactl -H | sed 's/[[:space:]][[:space:]]*/ /g; s/ $//')
+    printf '%s\n' "$h" | sed 's/^/VM-INFO   /'
+    expect "3 nodes" grep -qx 'available: 3 nodes (0-2)' <<<"$h"
+    expect "node 0 cpus 0 1" grep -qx 'node 0 cpus: 0 1' <<<"$h"
+    expect "node 1 cpus 2 3" grep -qx 'node 1 cpus: 2 3' <<<"$h"
+    expect "node 2 without CPUs" grep -qx 'node 2 cpus:' <<<"$h"
+    expect "distances from 0: 10 21 30" grep -qx ' \?0: 10 21 30' <<<"$h"
+    expect "distances from 1: 21 10 30" grep -qx ' \?1: 21 10 30' <<<"$h"
+    expect "distances from 2: 30 30 10" grep -qx ' \?2: 30 30 10' <<<"$h"
+    local sizes
+    sizes=$(sed -n 's/^node \([0-9]\) size: \([0-9]*\) MB$/N\1=\2MB/p' <<<"$h" | tr '\n' ' ')
+    end_case "numactl -H: 3 nodes, cpus 0-1/2-3/none, sizes ${sizes% }"
+}
+
+# The function's own /topology sees the same machine.
+case_server_topology() {
+    begin_case server-topology
+    local cpus=""
+    if start_server; then
+        CODE=$(curl -sS -m 30 -o "$BODY" -w '%{http_code}' "$BASE/topology" 2>/tmp/curl.err) || CODE=000
+        expect "HTTP 200 (got $CODE)" code_is 200
+        expect "node_ids [0,1,2] ($(jget .node_ids))" jcheck '.node_ids == [0,1,2]'
+        expect "node 2 without CPUs" jcheck '[.nodes[] | select(.node == 2) | .n_cpus] == [0]'
+        expect "CPUs 0-1 on node 0, 2-3 on node 1" jcheck '[.nodes[] | .cpus] | .[0:2] == ["0-1","2-3"]'
+        expect "distances ($(jget .distances))" jcheck '.distances == [[10,21,30],[21,10,30],[30,30,10]]'
+        cpus=$(jget '[.nodes[] | .cpus]')
+    else
+        ERRS="server did not start"
+    fi
+    stop_server
+    end_case "GET /topology: nodes $(jget .node_ids) cpus ${cpus:-?} distances $(jget .distances)"
+}
+
+# --membind K: every page on K, by the answer and by numa_maps.
+case_bind() {
+    local k=$1
+    begin_case "membind-$k"
+    if start_server numactl --membind "$k"; then
+        held_request "$Q" "$PAGES"
+        json_all_on "$k"
+        json_deltas_on "$k"
+        expect "process.policy bind [$k] ($(jget .process.policy) $(jget .process.policy_nodes))" \
+            jcheck ".process.policy == \"bind\" and .process.policy_nodes == [$k]"
+        nm_all_on "$k"
+    else
+        ERRS="server did not start"
+    fi
+    stop_server
+    end_case "placement $(placement) numa_maps $NM_TEXT deltas.total $(jget .deltas.total)"
+}
+
+case_preferred() {
+    begin_case preferred-2
+    if start_server numactl --preferred 2; then
+        held_request "$Q" "$PAGES"
+        json_all_on 2
+        expect "process.policy preferred ($(jget .process.policy))" jcheck '.process.policy | test("prefer")'
+        nm_all_on 2
+    else
+        ERRS="server did not start"
+    fi
+    stop_server
+    end_case "placement $(placement) numa_maps $NM_TEXT"
+}
+
+# Shares of each node between 28.3% and 38.3% (an even split +- 5 points).
+share_ok() { [ "$(($1 * 1000 / $2))" -ge 283 ] && [ "$(($1 * 1000 / $2))" -le 383 ]; }
+case_interleave() {
+    begin_case interleave-0-1-2
+    local n
+    if start_server numactl --interleave 0,1,2; then
+        held_request "$Q" "$PAGES"
+        expect "HTTP 200 (got $CODE)" code_is 200
+        expect "placement.pages = $PAGES" jcheck ".placement.pages == $PAGES"
+        expect "each node 28.3-38.3% of the pages" jcheck \
+            '.placement as $pl | [range(0;3) | tostring as $k | ($pl.per_node[$k] // 0) / $pl.pages]
+             | all(. >= 0.283 and . <= 0.383)'
+        expect "placement sums to the pages" jcheck '([.placement.per_node[]] | add) == .placement.pages'
+        expect "process.policy interleave" jcheck '.process.policy | test("interleave")'
+        expect "numa_maps read during the hold" is_true "$NM_IN_HOLD"
+        for ((n = 0; n < NODES; n++)); do
+            expect "numa_maps N$n 28.3-38.3% of the total" share_ok "${NM[n]}" "$NM_TOTAL"
+        done
+        expect "numa_maps total >= 99% of $PAGES" ge "$NM_TOTAL" $((PAGES * 99 / 100))
+    else
+        ERRS="server did not start"
+    fi
+    stop_server
+    end_case "placement $(placement) numa_maps $NM_TEXT"
+}
+
+# Process policy default, the request asks libnuma for node 2.
+case_libnuma() {
+    begin_case libnuma-node-2
+    if start_server; then
+        held_request "$Q&alloc=libnuma&node=2" "$PAGES"
+        json_all_on 2
+        expect "process.policy default ($(jget .process.policy))" jcheck '.process.policy == "default"'
+        expect "placement.policy_nodes [2] ($(jget .placement.policy_nodes))" jcheck '.placement.policy_nodes == [2]'
+        nm_all_on 2
+    else
+        ERRS="server did not start"
+    fi
+    stop_server
+    end_case "placement $(placement) numa_maps $NM_TEXT"
+}
+
+# error_json: a 4xx with {"error": "..."}.
+error_json() {
+    expect "$1: 4xx (got $CODE)" code_4xx
+    expect "$1: JSON error field" jcheck '.error | type == "string" and length > 0'
+}
+case_errors() {
+    begin_case errors
+    local e1 e2 e3
+    if start_server; then
+        request "chunk_mb=2&iterations=4&node=7"
+        error_json "node=7"
+        e1="node=7 -> $CODE $(jget .error)"
+        request "chunk_mb=2&iterations=4&alloc=libnuma"
+        soft "alloc=libnuma without node answered $CODE, not 4xx" code_4xx
+    else
+        ERRS="server did not start"
+    fi
+    stop_server
+    if start_server numactl --membind 1; then
+        request "chunk_mb=2&iterations=4&node=2"
+        error_json "--membind 1, node=2"
+        e2="membind 1 + node=2 -> $CODE $(jget .error)"
+        request "chunk_mb=2&iterations=4"
+        expect "a valid request afterwards: 200 (got $CODE)" code_is 200
+        expect "a valid request afterwards: all on node 1" jcheck \
+            '(.placement.per_node["1"] // 0) == .placement.pages and .placement.pages == 2048'
+        e3="then valid -> $CODE placement $(placement)"
+    else
+        ERRS="server did not start"
+    fi
+    stop_server
+    end_case "$e1; $e2; $e3"
+}
+
+case_no_touch() {
+    begin_case touch-false
+    if start_server; then
+        held_request "$Q&touch=false" 0
+        expect "HTTP 200 (got $CODE)" code_is 200
+        expect "deltas.allocate < 5% of bytes on every node ($(jget .deltas.allocate))" jcheck \
+            '[.deltas.allocate[] | if . < 0 then -. else . end] | length == 3 and all(. < 0.05 * $b)' \
+            --argjson b "$BYTES"
+        expect "placement.not_present = pages ($(jget .placement.not_present) / $(jget .placement.pages))" \
+            jcheck ".placement.not_present == .placement.pages and .placement.pages == $PAGES"
+        expect "numa_maps read during the hold" is_true "$NM_IN_HOLD"
+        expect "numa_maps: fewer than 5% of the pages present ($NM_TOTAL)" abs_lt "$NM_TOTAL" $((PAGES / 20))
+    else
+        ERRS="server did not start"
+    fi
+    stop_server
+    end_case "not_present $(jget .placement.not_present)/$(jget .placement.pages) deltas.allocate $(jget .deltas.allocate) numa_maps $NM_TEXT"
+}
+
+# A cgroup v2 child like a Memory-Manager-pinned pod: cpuset.mems 0-1, memory.max 256M.
+case_cgroup() {
+    begin_case cgroup-v2
+    local cg=/sys/fs/cgroup/fn e1 e2 mems
+    mkdir -p /sys/fs/cgroup
+    grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
+    echo "+memory +cpuset" > /sys/fs/cgroup/cgroup.subtree_control
+    mkdir -p "$cg"
+    echo 0-3 > "$cg/cpuset.cpus"
+    echo 0-1 > "$cg/cpuset.mems"
+    echo 256M > "$cg/memory.max"
+    if start_server; then
+        echo "$SPID" > "$cg/cgroup.procs"
+        request "chunk_mb=2&iterations=4"
+        expect "HTTP 200 (got $CODE)" code_is 200
+        mems=$(jget .process.mems_allowed)
+        expect "process.mems_allowed [0,1] ($mems)" jcheck '.process.mems_allowed == [0,1]'
+        soft "cgroup is not {version 2, limit 268435456}: $(jget .cgroup)" \
+            jcheck '.cgroup.version == 2 and .cgroup.limit == 268435456'
+        request "chunk_mb=2&iterations=4&node=2"
+        error_json "node=2 outside the cpuset"
+        expect "node=2: the error mentions the cpuset" jcheck '.error | test("cpuset"; "i")'
+        e1="node=2 -> $CODE $(jget .error)"
+        request "chunk_mb=2&iterations=256"
+        expect "512 MiB: 422 (got $CODE)" code_is 422
+        expect "512 MiB: the error names the limit" jcheck \
+            '.error | test("limit|memory\\.max|268435456|256 ?MiB"; "i")'
+        e2="512 MiB -> $CODE $(jget .error)"
+    else
+        ERRS="server did not start"
+    fi
+    stop_server
+    end_case "mems_allowed ${mems:-?}; ${e1:-}; ${e2:-}"
+}
+
+if [ "${1:-}" = topology ] || [ ! -x "$SERVER" ]; then
+    echo "VM-PLAN 1"
+    case_topology
+else
+    echo "VM-PLAN 11"
+    case_topology
+    case_server_topology
+    case_bind 1
+    case_bind 2
+    case_preferred
+    case_interleave
+    case_libnuma
+    case_errors
+    case_no_touch
+    case_cgroup
+    begin_case server-log
+    expect "no sanitizer or crash report in the server's log" \
+        eval '! grep -qiE "AddressSanitizer|runtime error|segmentation|abort" /tmp/server.log'
+    end_case "$(wc -l < /tmp/server.log) lines"
+fi
+echo "VM-SUMMARY passed=$PASSED failed=$FAILED"
+[ "$FAILED" = 0 ]

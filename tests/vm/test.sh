@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# tests/vm/test.sh: owns `make vm-test`. Fetches the kernel (cached), builds the initramfs around the
+# server, boots the emulated 3-node machine, parses the guest's console (VM-PLAN, VM-RESULT, VM-END)
+# and fails on any failed or missing case. Prints one line per case and the wall time.
+#   usage: tests/vm/test.sh SERVER_BINARY | tests/vm/test.sh --topology-only
+# The console is kept in build/vm/console-test.log.
+set -euo pipefail
+t0=$(date +%s%N)
+cd "$(dirname "$0")/../.."
+VM_DIR=build/vm
+mkdir -p "$VM_DIR"
+SERVER=${1:?usage: tests/vm/test.sh SERVER_BINARY | --topology-only}
+MODE=test
+if [ "$SERVER" = --topology-only ]; then
+    MODE=topology
+    SERVER=""
+fi
+vmlinux=$(tests/vm/kernel.sh "$VM_DIR")
+initrd=$(tests/vm/initramfs.sh "$VM_DIR/initramfs-test.cpio.gz" $SERVER)
+LOG=$VM_DIR/console-test.log
+echo "vm: booting the 3-node guest ($(cat "$VM_DIR/kernel-release"), TCG), console in $LOG"
+rc=0
+VM_TIMEOUT=${VM_TIMEOUT:-270} tests/vm/boot.sh "$vmlinux" "$initrd" "$MODE" > "$LOG" || rc=$?
+
+plan=$(sed -n 's/^VM-PLAN \([0-9]*\)$/\1/p' "$LOG" | tail -n 1)
+ok=0
+bad=0
+while read -r _ name status rest; do
+    if [ "$status" = ok ]; then
+        echo "vm: $name $rest ok"
+        ok=$((ok + 1))
+    else
+        echo "vm: $name $rest FAILED"
+        bad=$((bad + 1))
+    fi
+done < <(grep '^VM-RESULT ' "$LOG" || true)
+grep '^VM-NOTE ' "$LOG" | sed 's/^VM-NOTE /vm: note: /' || true
+failed=0
+if ! grep -q '^VM-END ' "$LOG"; then
+    echo "vm: the guest did not finish its cases (qemu exit $rc)"
+    failed=1
+fi
+if [ -z "$plan" ] || [ "$ok" != "$plan" ] || [ "$bad" != 0 ]; then
+    echo "vm: ${ok} of ${plan:-?} cases passed, $bad failed"
+    failed=1
+fi
+if [ "$failed" = 1 ]; then
+    echo "vm: guest console (last 80 lines of $LOG):"
+    tail -n 80 "$LOG" | sed 's/^/  | /'
+fi
+t1=$(date +%s%N)
+ms=$(((t1 - t0) / 1000000))
+printf 'vm: %s, %d of %s cases passed, wall time %d.%03d s\n' \
+    "$([ "$failed" = 0 ] && echo PASS || echo FAIL)" "$ok" "${plan:-?}" $((ms / 1000)) $((ms % 1000))
+exit "$failed"
