@@ -36,6 +36,7 @@ PYTHON = "/usr/bin/python3"
 CMD_TIMEOUT = 180          # seconds: no single command may run longer
 READY_TRIES = 400          # x 25 ms: how long a server may take to answer its readiness path
 STOP_WAIT = 5              # seconds between SIGTERM and SIGKILL
+HOST_COLD_WAIT = 6         # seconds: freed memory has been reported back to the host by then
 
 
 def env_int(name, default, lo, hi):
@@ -226,6 +227,12 @@ def experiment(paths, out_dir):
         "py-4k": ("json", membind + [PYTHON, os.path.join(BENCH, "py_alloc.py"), str(ITERATIONS), str(CHUNK_MB)], None),
     }
     samples = {k: [] for k in contenders}
+    # THP runs are preceded by the same THP allocation, released just before: on this VM a
+    # huge page freed less than ~2 s ago is still backed by the host, one freed earlier has
+    # been handed back (free page reporting) and costs a host fault on first touch. Both THP
+    # contenders start from the same, host-backed, state.
+    prewarm = membind + [paths["bare_loop"], "-n", str(ITERATIONS), "-c", str(CHUNK_MB), "-t"]
+    prewarmed = {"fn-thp", "bare-thp"}
     # Warm-up: the server's first request pays its one-time costs outside the figures.
     run(["curl", "-sS", "--fail-with-body", "--max-time", "60",
          f"{fn.url}/?iterations=10&chunk_mb={CHUNK_MB}"], stdout=subprocess.DEVNULL)
@@ -241,6 +248,8 @@ def experiment(paths, out_dir):
         order = names[r % len(names):] + names[:r % len(names)]   # rotate: no fixed position
         for name in order:
             kind, argv, env = contenders[name]
+            if name in prewarmed:
+                run(prewarm, stdout=subprocess.DEVNULL)
             out, wall = run(argv, env=env, stdout=subprocess.DEVNULL if kind == "wall" else subprocess.PIPE)
             rec = {"round": r, "wall_s": wall}
             if kind == "wall":
@@ -258,6 +267,10 @@ def experiment(paths, out_dir):
             log(f"round {r + 1}/{REPS} {name}: alloc+touch {fmt(rec.get('alloc_touch_s'))} s, "
                 f"wall {wall:.3f} s")
 
+    # The same THP run with the host-cold state every first THP allocation on an idle VM meets.
+    time.sleep(HOST_COLD_WAIT)
+    cold_thp_out, _ = run(contenders["bare-thp"][1])
+    cold_thp = json.loads(cold_thp_out)["alloc_touch_s"]
     # THP coverage of the function's buffers, read from outside while it holds them.
     fn_huge = fn_anon_huge(fn, curl(True, "&hold_ms=1500"))
     # What Python can do for THP: glibc's malloc tunable (once, not part of the rounds).
@@ -271,6 +284,7 @@ def experiment(paths, out_dir):
     cmds["py-thp-tunable"] = show(py_thp_argv, py_thp_env)
     return {"samples": samples, "commands": cmds, "server": fn.command(), "fn_huge": fn_huge,
             "rounds": rounds, "seconds": time.perf_counter() - exp_start,
+            "prewarm_cmd": show(prewarm), "cold_thp": cold_thp,
             "py_thp": py_thp, "thp_probe_cmd": show(curl(True, "&hold_ms=1500"))}
 
 
@@ -322,6 +336,32 @@ def parse_wrk(text):
     return res
 
 
+def proc_threads(pid):
+    for line in read_text(f"/proc/{pid}/status").splitlines():
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    return None
+
+
+def wrk_with_threads(argv, pid):
+    """Runs wrk; returns its output and the server's thread count halfway through."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    try:
+        try:
+            p.wait(timeout=WRK_DURATION / 2)
+        except subprocess.TimeoutExpired:
+            pass
+        threads = proc_threads(pid)
+        out, err = p.communicate(timeout=WRK_DURATION + 60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=STOP_WAIT)
+    if p.returncode != 0:
+        raise RuntimeError(f"{show(argv)} exited {p.returncode}: {err.decode(errors='replace')[-400:]}")
+    return out.decode(), threads
+
+
 def http_runtime(paths, out_dir):
     c = Server("sample-function", [paths["sample"]], PORT_BASE + 2, "/", log_dir=out_dir,
                env={"healthcheck_interval": "0", "write_timeout": "2s"}).start()
@@ -345,8 +385,9 @@ def http_runtime(paths, out_dir):
         order = servers[r % 3:] + servers[:r % 3]
         for s in order:
             argv = ["wrk", "-t2", "-c50", f"-d{WRK_DURATION}s", "--latency", s.url + "/"]
-            out, _ = run(argv, timeout=WRK_DURATION + 60)
+            out, threads = wrk_with_threads(argv, s.proc.pid)
             w = parse_wrk(out)
+            w["threads"] = threads
             with open(os.path.join(out_dir, f"wrk-{s.name}-{r}.txt"), "w", encoding="utf-8") as f:
                 f.write(out)
             res[s.name].append(w)
@@ -418,6 +459,7 @@ def machine_facts():
         "free": capture(["free", "-m"]),
         "thp_enabled": read_text("/sys/kernel/mm/transparent_hugepage/enabled"),
         "thp_defrag": read_text("/sys/kernel/mm/transparent_hugepage/defrag"),
+        "mthp": mthp_sizes(),
         "numactl_h": capture(["numactl", "-H"]),
         "free_page_reporting": any(balloon),
         "commit": capture(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
@@ -431,6 +473,21 @@ def machine_facts():
             "gnuplot": capture(["gnuplot", "--version"]),
         },
     }
+
+
+def mthp_sizes():
+    """Per-size THP settings (kernels with multi-size THP), e.g. 'hugepages-2048kB: inherit'."""
+    base = "/sys/kernel/mm/transparent_hugepage"
+    try:
+        names = sorted(n for n in os.listdir(base) if n.startswith("hugepages-"))
+    except OSError:
+        return ""
+    out = []
+    for n in names:
+        m = re.search(r"\[(\w+)\]", read_text(os.path.join(base, n, "enabled")))
+        if m and m.group(1) != "never":
+            out.append(f"{n}: {m.group(1)}")
+    return "; ".join(out) or "every size: never"
 
 
 def paths_go():
@@ -528,7 +585,7 @@ def write_report(facts, exp, http, cold, wall_total, path):
     a(f"- `nproc`: {facts['nproc']}")
     a(f"- `uname -a`: `{facts['uname']}`")
     a(f"- `/sys/kernel/mm/transparent_hugepage/enabled`: `{facts['thp_enabled']}`; "
-      f"`defrag`: `{facts['thp_defrag']}`")
+      f"`defrag`: `{facts['thp_defrag']}`; per-size settings other than never: {facts['mthp'] or 'n/a'}")
     a(f"- virtio-balloon free page reporting: {'on' if facts['free_page_reporting'] else 'off or absent'}"
       + (" (memory freed in the guest goes back to the host, so a later first touch pays a host "
          "fault as well as a guest fault)" if facts['free_page_reporting'] else ""))
@@ -597,6 +654,12 @@ def write_report(facts, exp, http, cold, wall_total, path):
     a(f"- A 4 KiB first touch costs {per_fault:.1f} us here (bare loop, {bare_pages} pages); "
       f"a 2 MiB THP fault {bareh['median'] / ITERATIONS * 1e3:.2f} ms. The page faults are the "
       "whole cost: everything above them (HTTP, JSON, the mapping calls) is small beside them.")
+    a(f"- THP rows: each run follows `{exp['prewarm_cmd']}` (untimed), so it reuses huge pages "
+      "released a moment before and still backed by the host. The same bare THP run started "
+      f"{HOST_COLD_WAIT} s after the last release (free page reporting has handed the memory back "
+      f"to the host) took {exp['cold_thp']:.3f} s: that is what the first THP request on an idle "
+      "VM of this kind pays. 4 KiB runs are not prewarmed: their cost is the guest's page faults, "
+      "with or without a recent release.")
     a("- memhog: n/a with THP (see below). Rows with 4 KiB pages compare with the bare loop's 4 KiB "
       "median, THP rows with its THP median; memhog's wall time with the bare loop's wall time.")
     a("- THP: the function and the bare loop map each chunk 2 MiB-aligned and `madvise(MADV_HUGEPAGE)` it. "
@@ -628,12 +691,13 @@ def write_report(facts, exp, http, cold, wall_total, path):
     a("## 3. HTTP runtime: wrk on loopback")
     a("")
     a(f"{WRK_ROUNDS} rounds of {WRK_DURATION} s per server (after a 1 s warm-up), order rotated; "
-      "median (min-max). wrk and the server share the machine's "
+      "median (min-max); server threads read from `/proc/PID/status` halfway through each run. "
+      "wrk and the server share the machine's "
       f"{facts['nproc']} CPUs. Every server answers the same {len(http['body'])}-byte JSON "
       f"(`{http['body']}`) on GET /.")
     a("")
-    a("| server | requests/s | p50 ms | p99 ms | errors | server command | wrk command |")
-    a("|---|---|---|---|---|---|---|")
+    a("| server | requests/s | p50 ms | p99 ms | server threads under load | errors | server command | wrk command |")
+    a("|---|---|---|---|---|---|---|---|")
     hs = {}
     for name, runs in http["results"].items():
         rps = summary([w["rps"] for w in runs])
@@ -644,7 +708,9 @@ def write_report(facts, exp, http, cold, wall_total, path):
         non2 = sum(w["non2xx"] for w in runs)
         if non2:
             errs += f"; non-2xx: {non2}"
-        a(f"| {name} | {fmt_s(rps, 0)} | {fmt_s(p50, 2)} | {fmt_s(p99, 2)} | {errs} | "
+        thr = sorted({w["threads"] for w in runs if w.get("threads") is not None})
+        a(f"| {name} | {fmt_s(rps, 0)} | {fmt_s(p50, 2)} | {fmt_s(p99, 2)} | "
+          f"{', '.join(map(str, thr)) or 'n/a'} | {errs} | "
           f"`{http['server_cmds'][name]}` | `{http['wrk_cmds'][name]}` |")
     a("")
     a("## 4. Cold start: exec to the first 200 answer")
@@ -684,6 +750,38 @@ def write_report(facts, exp, http, cold, wall_total, path):
     cs = list(cold.values())
     a(f"| cold start (reported, no target) | C {cs[0]['ms']['median']:.1f} ms, Go {cs[1]['ms']['median']:.1f} ms, "
       f"Python {cs[2]['ms']['median']:.1f} ms | - |")
+    a("")
+    a("## What limits these figures")
+    a("")
+    ld = float(facts["load_start"]["loadavg"].split()[0])
+    le = float(facts["load_end"]["loadavg"].split()[0])
+    a(f"- Other work on the machine: 1-minute load {ld:.2f} at the start, {le:.2f} at the end, on "
+      f"{facts['nproc']} CPUs. " + ("Above the CPU count, the spreads (min-max) include that "
+                                    "interference; only contenders measured in the same rounds are "
+                                    "compared." if max(ld, le) > float(facts["nproc"]) else
+                                    "The machine was otherwise quiet."))
+
+    def overlap(x, y):
+        return x is not None and y is not None and x["min"] <= y["max"] and y["min"] <= x["max"]
+    ov = [n for n, v in (("the bare loop", bare4), ("memhog (wall)", memhog), ("the Python handler", py4))
+          if overlap(fn4, v)]
+    a(f"- 4 KiB pages: every contender takes the same {bare_pages} first-touch page faults, "
+      f"{per_fault:.1f} us each on this VM, which is the whole cost. The function's range "
+      + (f"overlaps those of {', '.join(ov)}: the differences are inside the run-to-run spread, "
+         "and no user-space change can beat a contender that pays the same faults by a margin "
+         "larger than that spread. " if ov else "overlaps no other contender's. ")
+      + "Fewer faults (THP) is the only large win, and memhog and the Python handler cannot ask for it.")
+    a(f"- THP: {ITERATIONS} faults of 2 MiB instead of {bare_pages}; each zeroes 2 MiB, and the run "
+      f"depends on whether the host still backs the freed memory ({exp['cold_thp']:.3f} s "
+      "host-cold vs the prewarmed figures above).")
+    thr = {n: sorted({w.get("threads") for w in runs if w.get("threads")}) for n, runs in http["results"].items()}
+    a("- HTTP: wrk's 2 threads and the server share 2 CPUs; server threads under load: "
+      + "; ".join(f"{n} {', '.join(map(str, t)) or 'n/a'}" for n, t in thr.items())
+      + ". A server with more runnable threads than CPUs leaves some connections waiting for a "
+      "time slice, which shows in p99 rather than p50.")
+    a("- Cold start: exec, the dynamic loader and the first page faults of each binary (the C servers "
+      "load libmicrohttpd and its GnuTLS dependencies, jansson and libnuma; Python imports its standard "
+      "library); the same slow first-touch faults as above apply.")
     a("")
     a("## Plots")
     a("")
