@@ -26,8 +26,6 @@ soft() {
 abs_lt() { local v=$1; [ "$v" -lt 0 ] && v=$((-v)); [ "$v" -lt "$2" ]; }
 ge() { [ "$1" -ge "$2" ]; }
 
-placement() { jget '.placement.per_node'; }
-
 # Pages on node K from numa_maps: every buffer page on K (1% slack for the reader's timing), the other
 # nodes within 5% of the experiment (the server's own small allocations).
 nm_all_on() {
@@ -40,28 +38,23 @@ nm_all_on() {
     done
 }
 
-# JSON: 200, the experiment's size, every touched page on node K.
+# JSON (queued; jrun evaluates): the experiment's size, every touched page on node $k.
 json_all_on() {
-    local k=$1
-    expect "HTTP 200 (got $CODE)" code_is 200
-    expect "bytes = $BYTES" jcheck ".bytes == $BYTES"
-    expect "placement.pages = $PAGES" jcheck ".placement.pages == $PAGES"
-    expect "placement.per_node: 100% on node $k" jcheck --arg k "$k" \
+    jexpect "bytes = $BYTES" '.bytes == $b'
+    jexpect "placement.pages = $PAGES" '.placement.pages == $pages'
+    jexpect "placement.per_node: 100% on node $JK" \
         '(.placement.per_node[$k] // 0) == .placement.pages and ([.placement.per_node[]] | add) == .placement.pages'
-    expect "placement.not_present = 0" jcheck '.placement.not_present == 0'
-    soft "placement.cross_check.agrees is not true: $(jget .placement.cross_check)" \
-        jcheck '.placement.cross_check.agrees == true'
-    soft "placement.exact is not true ($(jget .placement.source))" jcheck '.placement.exact == true'
+    jexpect "placement.not_present = 0" '.placement.not_present == 0'
+    jsoft "placement.cross_check.agrees is not true" '.placement.cross_check.agrees == true'
+    jsoft "placement.exact is not true" '.placement.exact == true'
 }
 
-# deltas.total: node K consumed >= 95% of bytes, every other node moved < 10% of bytes.
+# deltas.total: node $k consumed >= 95% of bytes, every other node moved < 10% of bytes.
 json_deltas_on() {
-    local k=$1
-    expect "deltas.total[$k] >= 95% of bytes ($(jget ".deltas.total[\"$k\"]"))" jcheck --arg k "$k" \
-        '(.deltas.total[$k] // 0) >= 0.95 * .bytes'
-    expect "other nodes' deltas.total < 10% of bytes ($(jget .deltas.total))" jcheck --arg k "$k" \
+    jexpect "deltas.total[$JK] >= 95% of bytes" '(.deltas.total[$k] // 0) >= 0.95 * $b'
+    jexpect "other nodes' deltas.total < 10% of bytes" \
         '[.deltas.total | to_entries[] | select(.key != $k) | .value | if . < 0 then -. else . end]
-         | all(. < 0.10 * $b)' --argjson b "$BYTES"
+         | all(. < 0.10 * $b)'
 }
 
 case_topology() {
@@ -84,52 +77,57 @@ case_topology() {
 # The function's own /topology sees the same machine.
 case_server_topology() {
     begin_case server-topology
-    local cpus=""
     if start_server; then
         CODE=$(curl -sS -m 30 -o "$BODY" -w '%{http_code}' "$BASE/topology" 2>/tmp/curl.err) || CODE=000
         expect "HTTP 200 (got $CODE)" code_is 200
-        expect "node_ids [0,1,2] ($(jget .node_ids))" jcheck '.node_ids == [0,1,2]'
-        expect "node 2 without CPUs" jcheck '[.nodes[] | select(.node == 2) | .n_cpus] == [0]'
-        expect "CPUs 0-1 on node 0, 2-3 on node 1" jcheck '[.nodes[] | .cpus] | .[0:2] == ["0-1","2-3"]'
-        expect "distances ($(jget .distances))" jcheck '.distances == [[10,21,30],[21,10,30],[30,30,10]]'
-        cpus=$(jget '[.nodes[] | .cpus]')
+        jexpect "node_ids [0,1,2]" '.node_ids == [0,1,2]'
+        jexpect "node 2 without CPUs" '[.nodes[] | select(.node == 2) | .n_cpus] == [0]'
+        jexpect "CPUs 0-1 on node 0, 2-3 on node 1" '[.nodes[] | .cpus] | .[0:2] == ["0-1","2-3"]'
+        jexpect "distances" '.distances == [[10,21,30],[21,10,30],[30,30,10]]'
+        jrun '"GET /topology: nodes \(.node_ids | tojson) cpus \([.nodes[] | .cpus] | tojson) distances \(.distances | tojson)"'
     else
         ERRS="server did not start"
     fi
     stop_server
-    end_case "GET /topology: nodes $(jget .node_ids) cpus ${cpus:-?} distances $(jget .distances)"
+    end_case "$JSUM"
 }
+
+PLACEMENT='"placement \(.placement.per_node | tojson)"'
 
 # --membind K: every page on K, by the answer and by numa_maps.
 case_bind() {
-    local k=$1
-    begin_case "membind-$k"
-    if start_server numactl --membind "$k"; then
+    JK=$1
+    begin_case "membind-$JK"
+    if start_server numactl --membind "$JK"; then
         held_request "$Q" "$PAGES"
-        json_all_on "$k"
-        json_deltas_on "$k"
-        expect "process.policy bind [$k] ($(jget .process.policy) $(jget .process.policy_nodes))" \
-            jcheck ".process.policy == \"bind\" and .process.policy_nodes == [$k]"
-        nm_all_on "$k"
+        expect "HTTP 200 (got $CODE)" code_is 200
+        json_all_on
+        json_deltas_on
+        jexpect "process.policy bind [$JK]" '.process.policy == "bind" and .process.policy_nodes == [$k | tonumber]'
+        nm_all_on "$JK"
+        jrun "$PLACEMENT"' + " numa_maps '"$NM_TEXT"' deltas.total \(.deltas.total | tojson)"'
     else
         ERRS="server did not start"
     fi
     stop_server
-    end_case "placement $(placement) numa_maps $NM_TEXT deltas.total $(jget .deltas.total)"
+    end_case "$JSUM"
 }
 
 case_preferred() {
+    JK=2
     begin_case preferred-2
     if start_server numactl --preferred 2; then
         held_request "$Q" "$PAGES"
-        json_all_on 2
-        expect "process.policy preferred ($(jget .process.policy))" jcheck '.process.policy | test("prefer")'
+        expect "HTTP 200 (got $CODE)" code_is 200
+        json_all_on
+        jexpect "process.policy preferred" '.process.policy | test("prefer")'
         nm_all_on 2
+        jrun "$PLACEMENT"' + " numa_maps '"$NM_TEXT"'"'
     else
         ERRS="server did not start"
     fi
     stop_server
-    end_case "placement $(placement) numa_maps $NM_TEXT"
+    end_case "$JSUM"
 }
 
 # Shares of each node between 28.3% and 38.3% (an even split +- 5 points).
@@ -140,52 +138,58 @@ case_interleave() {
     if start_server numactl --interleave 0,1,2; then
         held_request "$Q" "$PAGES"
         expect "HTTP 200 (got $CODE)" code_is 200
-        expect "placement.pages = $PAGES" jcheck ".placement.pages == $PAGES"
-        expect "each node 28.3-38.3% of the pages" jcheck \
-            '.placement as $pl | [range(0;3) | tostring as $k | ($pl.per_node[$k] // 0) / $pl.pages]
+        jexpect "placement.pages = $PAGES" '.placement.pages == $pages'
+        jexpect "each node 28.3-38.3% of the pages" \
+            '.placement as $pl | [range(0;3) | tostring as $n | ($pl.per_node[$n] // 0) / $pl.pages]
              | all(. >= 0.283 and . <= 0.383)'
-        expect "placement sums to the pages" jcheck '([.placement.per_node[]] | add) == .placement.pages'
-        expect "process.policy interleave" jcheck '.process.policy | test("interleave")'
+        jexpect "placement sums to the pages" '([.placement.per_node[]] | add) == .placement.pages'
+        jexpect "process.policy interleave" '.process.policy | test("interleave")'
         expect "numa_maps read during the hold" is_true "$NM_IN_HOLD"
         for ((n = 0; n < NODES; n++)); do
             expect "numa_maps N$n 28.3-38.3% of the total" share_ok "${NM[n]}" "$NM_TOTAL"
         done
         expect "numa_maps total >= 99% of $PAGES" ge "$NM_TOTAL" $((PAGES * 99 / 100))
+        jrun "$PLACEMENT"' + " numa_maps '"$NM_TEXT"'"'
     else
         ERRS="server did not start"
     fi
     stop_server
-    end_case "placement $(placement) numa_maps $NM_TEXT"
+    end_case "$JSUM"
 }
 
 # Process policy default, the request asks libnuma for node 2.
 case_libnuma() {
+    JK=2
     begin_case libnuma-node-2
     if start_server; then
         held_request "$Q&alloc=libnuma&node=2" "$PAGES"
-        json_all_on 2
-        expect "process.policy default ($(jget .process.policy))" jcheck '.process.policy == "default"'
-        expect "placement.policy_nodes [2] ($(jget .placement.policy_nodes))" jcheck '.placement.policy_nodes == [2]'
+        expect "HTTP 200 (got $CODE)" code_is 200
+        json_all_on
+        jexpect "process.policy default" '.process.policy == "default"'
+        jexpect "placement.policy_nodes [2]" '.placement.policy_nodes == [2]'
         nm_all_on 2
+        jrun "$PLACEMENT"' + " numa_maps '"$NM_TEXT"'"'
     else
         ERRS="server did not start"
     fi
     stop_server
-    end_case "placement $(placement) numa_maps $NM_TEXT"
+    end_case "$JSUM"
 }
 
-# error_json: a 4xx with {"error": "..."}.
+# error_json WHAT: a 4xx with {"error": "..."}; JSUM: "<code> <error>".
 error_json() {
     expect "$1: 4xx (got $CODE)" code_4xx
-    expect "$1: JSON error field" jcheck '.error | type == "string" and length > 0'
+    jexpect "$1: JSON error field" '.error | type == "string" and length > 0'
 }
+ERROR_SUMMARY='.error | tojson'
 case_errors() {
     begin_case errors
-    local e1 e2 e3
+    local e1="" e2="" e3=""
     if start_server; then
         request "chunk_mb=2&iterations=4&node=7"
         error_json "node=7"
-        e1="node=7 -> $CODE $(jget .error)"
+        jrun "$ERROR_SUMMARY"
+        e1="node=7 -> $CODE $JSUM"
         request "chunk_mb=2&iterations=4&alloc=libnuma"
         soft "alloc=libnuma without node answered $CODE, not 4xx" code_4xx
     else
@@ -195,12 +199,14 @@ case_errors() {
     if start_server numactl --membind 1; then
         request "chunk_mb=2&iterations=4&node=2"
         error_json "--membind 1, node=2"
-        e2="membind 1 + node=2 -> $CODE $(jget .error)"
+        jrun "$ERROR_SUMMARY"
+        e2="membind 1 + node=2 -> $CODE $JSUM"
         request "chunk_mb=2&iterations=4"
         expect "a valid request afterwards: 200 (got $CODE)" code_is 200
-        expect "a valid request afterwards: all on node 1" jcheck \
+        jexpect "a valid request afterwards: all on node 1" \
             '(.placement.per_node["1"] // 0) == .placement.pages and .placement.pages == 2048'
-        e3="then valid -> $CODE placement $(placement)"
+        jrun "$PLACEMENT"
+        e3="then valid -> $CODE $JSUM"
     else
         ERRS="server did not start"
     fi
@@ -213,24 +219,24 @@ case_no_touch() {
     if start_server; then
         held_request "$Q&touch=false" 0
         expect "HTTP 200 (got $CODE)" code_is 200
-        expect "deltas.allocate < 5% of bytes on every node ($(jget .deltas.allocate))" jcheck \
-            '[.deltas.allocate[] | if . < 0 then -. else . end] | length == 3 and all(. < 0.05 * $b)' \
-            --argjson b "$BYTES"
-        expect "placement.not_present = pages ($(jget .placement.not_present) / $(jget .placement.pages))" \
-            jcheck ".placement.not_present == .placement.pages and .placement.pages == $PAGES"
+        jexpect "deltas.allocate < 5% of bytes on every node" \
+            '[.deltas.allocate[] | if . < 0 then -. else . end] | length == 3 and all(. < 0.05 * $b)'
+        jexpect "placement.not_present = pages = $PAGES" \
+            '.placement.not_present == .placement.pages and .placement.pages == $pages'
         expect "numa_maps read during the hold" is_true "$NM_IN_HOLD"
         expect "numa_maps: fewer than 5% of the pages present ($NM_TOTAL)" abs_lt "$NM_TOTAL" $((PAGES / 20))
+        jrun '"not_present \(.placement.not_present)/\(.placement.pages) deltas.allocate \(.deltas.allocate | tojson)"'" + \" numa_maps $NM_TEXT\""
     else
         ERRS="server did not start"
     fi
     stop_server
-    end_case "not_present $(jget .placement.not_present)/$(jget .placement.pages) deltas.allocate $(jget .deltas.allocate) numa_maps $NM_TEXT"
+    end_case "$JSUM"
 }
 
 # A cgroup v2 child like a Memory-Manager-pinned pod: cpuset.mems 0-1, memory.max 256M.
 case_cgroup() {
     begin_case cgroup-v2
-    local cg=/sys/fs/cgroup/fn e1 e2 mems
+    local cg=/sys/fs/cgroup/fn e0="" e1="" e2=""
     mkdir -p /sys/fs/cgroup
     grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
     echo "+memory +cpuset" > /sys/fs/cgroup/cgroup.subtree_control
@@ -242,24 +248,25 @@ case_cgroup() {
         echo "$SPID" > "$cg/cgroup.procs"
         request "chunk_mb=2&iterations=4"
         expect "HTTP 200 (got $CODE)" code_is 200
-        mems=$(jget .process.mems_allowed)
-        expect "process.mems_allowed [0,1] ($mems)" jcheck '.process.mems_allowed == [0,1]'
-        soft "cgroup is not {version 2, limit 268435456}: $(jget .cgroup)" \
-            jcheck '.cgroup.version == 2 and .cgroup.limit == 268435456'
+        jexpect "process.mems_allowed [0,1]" '.process.mems_allowed == [0,1]'
+        jsoft "cgroup is not {version 2, limit 268435456}" '.cgroup.version == 2 and .cgroup.limit == 268435456'
+        jrun '"mems_allowed \(.process.mems_allowed | tojson) cgroup v\(.cgroup.version) limit \(.cgroup.limit)"'
+        e0=$JSUM
         request "chunk_mb=2&iterations=4&node=2"
         error_json "node=2 outside the cpuset"
-        expect "node=2: the error mentions the cpuset" jcheck '.error | test("cpuset"; "i")'
-        e1="node=2 -> $CODE $(jget .error)"
+        jexpect "node=2: the error mentions the cpuset" '.error | test("cpuset"; "i")'
+        jrun "$ERROR_SUMMARY"
+        e1="node=2 -> $CODE $JSUM"
         request "chunk_mb=2&iterations=256"
         expect "512 MiB: 422 (got $CODE)" code_is 422
-        expect "512 MiB: the error names the limit" jcheck \
-            '.error | test("limit|memory\\.max|268435456|256 ?MiB"; "i")'
-        e2="512 MiB -> $CODE $(jget .error)"
+        jexpect "512 MiB: the error names the limit" '.error | test("limit|memory\\.max|268435456|256 ?MiB"; "i")'
+        jrun "$ERROR_SUMMARY"
+        e2="512 MiB -> $CODE $JSUM"
     else
         ERRS="server did not start"
     fi
     stop_server
-    end_case "mems_allowed ${mems:-?}; ${e1:-}; ${e2:-}"
+    end_case "$e0; $e1; $e2"
 }
 
 if [ "${1:-}" = topology ] || [ ! -x "$SERVER" ]; then

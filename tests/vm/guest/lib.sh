@@ -137,10 +137,41 @@ end_case() {
     fi
 }
 
-# jcheck [jq options] JQ_EXPR [jq options]: the last answer satisfies JQ_EXPR.
-jcheck() { jq -e "$@" "$BODY" >/dev/null 2>&1; }
-# jget JQ_EXPR: a compact value of the last answer.
-jget() { jq -c "$1" "$BODY" 2>/dev/null || echo '?'; }
+# Batched JSON checks (each jq start costs ~0.5 s under TCG): jexpect WHAT EXPR queues a check that
+# fails the case, jsoft WHAT EXPR one that only prints a VM-NOTE; jrun [SUMMARY_EXPR] evaluates the
+# queue in one jq run over the last answer, with $k (JK), $b (BYTES) and $pages (PAGES) bound, and
+# leaves the string SUMMARY_EXPR yields in JSUM.
+JX=()
+JE=()
+JSOFT=()
+JK=""
+JSUM=""
+jexpect() { JX+=("$1"); JE+=("$2"); JSOFT+=(0); }
+jsoft() { JX+=("$1"); JE+=("$2"); JSOFT+=(1); }
+jrun() {
+    local summary=${1:-'""'} prog="([" i out=""
+    local -a res=()
+    for i in "${!JE[@]}"; do prog+="((try (${JE[i]}) catch false) == true),"; done
+    prog="${prog%,}] | map(if . then \"1\" else \"0\" end) | join(\" \")), ($summary)"
+    # (An error in SUMMARY_EXPR leaves the checks' line: jq prints it first.)
+    out=$(jq -r --arg k "$JK" --argjson b "${BYTES:-0}" --argjson pages "${PAGES:-0}" "$prog" "$BODY" \
+        2>/dev/null) || true
+    read -r -a res <<<"$(head -n 1 <<<"$out")"
+    JSUM=$(sed -n '2,$p' <<<"$out" | tr '\n' ' ')
+    JSUM=${JSUM% }
+    for i in "${!JE[@]}"; do
+        [ "${res[i]:-0}" = 1 ] && continue
+        if [ "${JSOFT[i]}" = 1 ]; then
+            echo "VM-NOTE $CASE: ${JX[i]}"
+        else
+            ERRS+="${ERRS:+; }${JX[i]}"
+        fi
+    done
+    JX=()
+    JE=()
+    JSOFT=()
+}
+
 code_is() { [ "$CODE" = "$1" ]; }
 code_4xx() { [ "${CODE:0:1}" = 4 ]; }
 is_true() { [ "$1" = 1 ]; }
