@@ -13,6 +13,11 @@ double cdn_now(void);
 /* Reads a whole small file (sysfs, procfs) into buf, NUL-terminated, trailing newline removed. */
 int cdn_read_small_file(const char *path, char *buf, size_t len, char err[CDN_ERR_LEN]);
 
+/* util.c: the node ids that have a nodeN directory under sysfs_root/devices/system/node
+ * (written to dir). Ids may have gaps. */
+int cdn_node_dirs(const char *sysfs_root, char *dir, size_t dir_len, cdn_nodeset *nodes,
+                  char err[CDN_ERR_LEN]);
+
 /* http_server.c */
 struct srv_config {
     const char *addr;           /* "127.0.0.1" */

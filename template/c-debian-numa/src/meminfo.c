@@ -2,7 +2,6 @@
  * and the deltas between two snapshots. */
 #include "internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -40,32 +39,18 @@ int meminfo_parse_file(const char *path, int64_t *mem_total, int64_t *mem_free, 
 int meminfo_snapshot(const char *sysfs_root, struct meminfo_snapshot *out, char err[CDN_ERR_LEN])
 {
     char dir[512];
-    snprintf(dir, sizeof dir, "%s/devices/system/node", sysfs_root);
-    DIR *d = opendir(dir);
-    if (!d)
-        return cdn_err(err, errno, "opendir %s", dir);
     memset(out, 0, sizeof *out);
-    int rc = 0;
-    struct dirent *e;
-    for (int i = 0; i < 4096 && (e = readdir(d)) != NULL; i++) {
-        char *end;
-        if (strncmp(e->d_name, "node", 4) != 0)
+    if (cdn_node_dirs(sysfs_root, dir, sizeof dir, &out->nodes, err) != 0)
+        return -1;
+    for (int id = 0; id < CDN_MAX_NODES; id++) {
+        if (!CDN_NODESET_HAS(out->nodes, id))
             continue;
-        long id = strtol(e->d_name + 4, &end, 10);
-        if (end == e->d_name + 4 || *end || id < 0 || id >= CDN_MAX_NODES)
-            continue;
-        char path[800];
-        snprintf(path, sizeof path, "%s/%s/meminfo", dir, e->d_name);
-        if (meminfo_parse_file(path, &out->mem_total[id], &out->mem_free[id], err) != 0) {
-            rc = -1;
-            break;
-        }
-        out->nodes |= (cdn_nodeset)1 << id;
+        char path[600];
+        snprintf(path, sizeof path, "%s/node%d/meminfo", dir, id);
+        if (meminfo_parse_file(path, &out->mem_total[id], &out->mem_free[id], err) != 0)
+            return -1;
     }
-    closedir(d);
-    if (rc == 0 && out->nodes == 0)
-        return cdn_err(err, 0, "%s: no nodeN entries", dir);
-    return rc;
+    return 0;
 }
 
 /* Per node: a[n], or with b the memory that left the free pool between snapshot a and b:

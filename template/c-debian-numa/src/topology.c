@@ -117,37 +117,19 @@ static int read_pci(const char *sysfs_root, struct topo_snapshot *t)
     return 0;
 }
 
-static int cmp_int(const void *a, const void *b)
-{
-    return *(const int *)a - *(const int *)b;
-}
-
 int topo_read(const char *sysfs_root, struct topo_snapshot *out, char err[CDN_ERR_LEN])
 {
     char dir[512];
     memset(out, 0, sizeof *out);
-    snprintf(dir, sizeof dir, "%s/devices/system/node", sysfs_root);
-    DIR *d = opendir(dir);
-    if (!d)
-        return cdn_err(err, errno, "opendir %s", dir);
+    if (cdn_node_dirs(sysfs_root, dir, sizeof dir, &out->present, err) != 0)
+        return -1;
     int ids[CDN_MAX_NODES], n = 0;
-    struct dirent *e;
-    for (int i = 0; i < 4096 && (e = readdir(d)) != NULL; i++) {
-        char *end;
-        if (strncmp(e->d_name, "node", 4) != 0)
-            continue;
-        long id = strtol(e->d_name + 4, &end, 10);
-        if (end != e->d_name + 4 && !*end && id >= 0 && id < CDN_MAX_NODES && n < CDN_MAX_NODES)
-            ids[n++] = (int)id;
-    }
-    closedir(d);
-    if (n == 0)
-        return cdn_err(err, 0, "%s: no nodeN entries", dir);
-    qsort(ids, (size_t)n, sizeof ids[0], cmp_int);
+    for (int id = 0; id < CDN_MAX_NODES; id++)
+        if (CDN_NODESET_HAS(out->present, id))
+            ids[n++] = id;
     for (int i = 0; i < n; i++) {
         if (read_node(dir, ids[i], &out->nodes[i], err) != 0)
             return -1;
-        out->present |= (cdn_nodeset)1 << ids[i];
     }
     out->n_nodes = n;
     remap_distances(out);

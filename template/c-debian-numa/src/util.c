@@ -1,7 +1,10 @@
 /* util.c: small helpers shared by the toolkit: the monotonic clock and reading small kernel files. */
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <time.h>
@@ -40,5 +43,29 @@ int cdn_read_small_file(const char *path, char *buf, size_t len, char err[CDN_ER
     buf[used] = '\0';
     while (used > 0 && (buf[used - 1] == '\n' || buf[used - 1] == ' '))
         buf[--used] = '\0';
+    return 0;
+}
+
+int cdn_node_dirs(const char *sysfs_root, char *dir, size_t dir_len, cdn_nodeset *nodes,
+                  char err[CDN_ERR_LEN])
+{
+    snprintf(dir, dir_len, "%s/devices/system/node", sysfs_root);
+    DIR *d = opendir(dir);
+    if (!d)
+        return cdn_err(err, errno, "opendir %s", dir);
+    cdn_nodeset set = 0;
+    struct dirent *e;
+    for (int i = 0; i < 4096 && (e = readdir(d)) != NULL; i++) {
+        char *end;
+        if (strncmp(e->d_name, "node", 4) != 0)
+            continue;
+        long id = strtol(e->d_name + 4, &end, 10);
+        if (end != e->d_name + 4 && !*end && id >= 0 && id < CDN_MAX_NODES)
+            set |= (cdn_nodeset)1 << id;
+    }
+    closedir(d);
+    if (set == 0)
+        return cdn_err(err, 0, "%s: no nodeN entries", dir);
+    *nodes = set;
     return 0;
 }
