@@ -22,7 +22,10 @@ echo "vm: booting the 3-node guest ($(cat "$VM_DIR/kernel-release"), TCG), conso
 rc=0
 VM_TIMEOUT=${VM_TIMEOUT:-270} tests/vm/boot.sh "$vmlinux" "$initrd" "$MODE" > "$LOG" || rc=$?
 
-plan=$(sed -n 's/^VM-PLAN \([0-9]*\)$/\1/p' "$LOG" | tail -n 1)
+# Markers are looked for anywhere in a line: a kernel message may precede them.
+MARKS=$VM_DIR/console-test.marks
+grep -o 'VM-[A-Z]* .*' "$LOG" > "$MARKS" || true
+plan=$(sed -n 's/^VM-PLAN \([0-9]*\)$/\1/p' "$MARKS" | tail -n 1)
 ok=0
 bad=0
 while read -r _ name status rest; do
@@ -33,10 +36,10 @@ while read -r _ name status rest; do
         echo "vm: $name $rest FAILED"
         bad=$((bad + 1))
     fi
-done < <(grep '^VM-RESULT ' "$LOG" || true)
-grep '^VM-NOTE ' "$LOG" | sed 's/^VM-NOTE /vm: note: /' || true
+done < <(grep '^VM-RESULT ' "$MARKS" || true)
+grep '^VM-NOTE ' "$MARKS" | sed 's/^VM-NOTE /vm: note: /' || true
 failed=0
-if ! grep -q '^VM-END ' "$LOG"; then
+if ! grep -q '^VM-END ' "$MARKS"; then
     echo "vm: the guest did not finish its cases (qemu exit $rc)"
     failed=1
 fi

@@ -207,6 +207,12 @@ case_errors() {
             '(.placement.per_node["1"] // 0) == .placement.pages and .placement.pages == 2048'
         jrun "$PLACEMENT"
         e3="then valid -> $CODE $JSUM"
+        request "" '{"chunk_mb":2,"iterations":4,"node":1}'
+        expect "a valid POST afterwards: 200 (got $CODE)" code_is 200
+        jexpect "a valid POST afterwards: all on node 1, params from the body" \
+            '(.placement.per_node["1"] // 0) == .placement.pages and .placement.pages == 2048 and .params.node == 1'
+        jrun "$PLACEMENT"
+        e3+="; POST {node:1} -> $CODE $JSUM"
     else
         ERRS="server did not start"
     fi

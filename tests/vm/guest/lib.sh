@@ -47,9 +47,12 @@ stop_server() {
     SPID=""
 }
 
-# request QUERY: GET /?QUERY; the body lands in $BODY, the status in $CODE.
+# request QUERY [JSON]: GET /?QUERY, or POST / with the JSON body; the answer lands in $BODY, the
+# status in $CODE.
 request() {
-    CODE=$(curl -sS -m 60 -o "$BODY" -w '%{http_code}' "$BASE/?$1" 2>/tmp/curl.err) || CODE=000
+    local -a post=()
+    [ -z "${2:-}" ] || post=(-H 'Content-Type: application/json' --data-binary "$2")
+    CODE=$(curl -sS -m 60 -o "$BODY" -w '%{http_code}' "${post[@]}" "$BASE/?$1" 2>/tmp/curl.err) || CODE=000
 }
 
 # anon_pages PID: the pages per node (0..NODES-1) of PID's mappings that are not file-backed.
