@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SERVER=${1:?usage: tests/vm/run-vm.sh SERVER_BINARY}
 VM_DIR=build/vm
+VM_QUERY_SET=${VM_QUERY:-}
 VM_QUERY=${VM_QUERY:-iterations=256}
 VM_NODE=${VM_NODE:-2}
 case $VM_QUERY$VM_NODE in *[[:space:]]*) echo "vm: VM_QUERY/VM_NODE must not contain spaces" >&2; exit 2 ;; esac
@@ -15,6 +16,8 @@ vmlinux=$(tests/vm/kernel.sh "$VM_DIR")
 initrd=$(tests/vm/initramfs.sh "$VM_DIR/initramfs-run.cpio.gz" "$SERVER")
 LOG=$VM_DIR/console-run.log
 echo "vm: 3-node guest, numactl --membind $VM_NODE, GET /?$VM_QUERY (console in $LOG)"
+[ -n "${VM_QUERY_SET:-}" ] ||
+    echo "vm: the default experiment (2 MiB x 1000 = 2000 MiB) cannot fit in a 1 GiB node: 2 MiB x 256 = 512 MiB"
 rc=0
 VM_TIMEOUT=${VM_TIMEOUT:-240} tests/vm/boot.sh "$vmlinux" "$initrd" run "vmquery=$VM_QUERY" "vmnode=$VM_NODE" \
     > "$LOG" || rc=$?

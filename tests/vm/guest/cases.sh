@@ -38,6 +38,16 @@ nm_all_on() {
     done
 }
 
+# The answer's placement.per_node and the numa_maps reading agree on every node (within 1% of the
+# pages: the reader also sees the server's own small allocations).
+json_matches_nm() {
+    local n
+    for ((n = 0; n < NODES; n++)); do
+        jexpect "placement.per_node[$n] = numa_maps N$n (${NM[n]}) within 1%" \
+            "((.placement.per_node[\"$n\"] // 0) - ${NM[n]}) | (if . < 0 then -. else . end) <= \$pages / 100"
+    done
+}
+
 # JSON (queued; jrun evaluates): the experiment's size, every touched page on node $k.
 json_all_on() {
     jexpect "bytes = $BYTES" '.bytes == $b'
@@ -105,6 +115,7 @@ case_bind() {
         json_deltas_on
         jexpect "process.policy bind [$JK]" '.process.policy == "bind" and .process.policy_nodes == [$k | tonumber]'
         nm_all_on "$JK"
+        json_matches_nm
         jrun "$PLACEMENT"' + " numa_maps '"$NM_TEXT"' deltas.total \(.deltas.total | tojson)"'
     else
         ERRS="server did not start"
@@ -122,6 +133,7 @@ case_preferred() {
         json_all_on
         jexpect "process.policy preferred" '.process.policy | test("prefer")'
         nm_all_on 2
+        json_matches_nm
         jrun "$PLACEMENT"' + " numa_maps '"$NM_TEXT"'"'
     else
         ERRS="server did not start"
@@ -149,6 +161,7 @@ case_interleave() {
             expect "numa_maps N$n 28.3-38.3% of the total" share_ok "${NM[n]}" "$NM_TOTAL"
         done
         expect "numa_maps total >= 99% of $PAGES" ge "$NM_TOTAL" $((PAGES * 99 / 100))
+        json_matches_nm
         jrun "$PLACEMENT"' + " numa_maps '"$NM_TEXT"'"'
     else
         ERRS="server did not start"
@@ -168,6 +181,7 @@ case_libnuma() {
         jexpect "process.policy default" '.process.policy == "default"'
         jexpect "placement.policy_nodes [2]" '.placement.policy_nodes == [2]'
         nm_all_on 2
+        json_matches_nm
         jrun "$PLACEMENT"' + " numa_maps '"$NM_TEXT"'"'
     else
         ERRS="server did not start"
