@@ -36,6 +36,7 @@ PYTHON = "/usr/bin/python3"
 CMD_TIMEOUT = 180          # seconds: no single command may run longer
 READY_TRIES = 400          # x 25 ms: how long a server may take to answer its readiness path
 STOP_WAIT = 5              # seconds between SIGTERM and SIGKILL
+THP_SAMPLES = 2            # timed THP runs per round, after one untimed run of the same command
 HOST_COLD_WAIT = 6         # seconds: freed memory has been reported back to the host by then
 
 
@@ -227,12 +228,12 @@ def experiment(paths, out_dir):
         "py-4k": ("json", membind + [PYTHON, os.path.join(BENCH, "py_alloc.py"), str(ITERATIONS), str(CHUNK_MB)], None),
     }
     samples = {k: [] for k in contenders}
-    # THP runs are preceded by the same THP allocation, released just before: on this VM a
-    # huge page freed less than ~2 s ago is still backed by the host, one freed earlier has
-    # been handed back (free page reporting) and costs a host fault on first touch. Both THP
-    # contenders start from the same, host-backed, state.
-    prewarm = membind + [paths["bare_loop"], "-n", str(ITERATIONS), "-c", str(CHUNK_MB), "-t"]
-    prewarmed = {"fn-thp", "bare-thp"}
+    # THP contenders run their own command once untimed, then THP_SAMPLES timed runs back to
+    # back: on this VM a huge page freed a moment ago is still backed by the host, while one
+    # freed ~2 s earlier has been handed back (free page reporting) and costs a host fault on
+    # first touch. Each timed THP run thus reuses what the same contender just released, as a
+    # warm instance serving the same request again would.
+    warm = {"fn-thp", "bare-thp"}
     # Warm-up: the server's first request pays its one-time costs outside the figures.
     run(["curl", "-sS", "--fail-with-body", "--max-time", "60",
          f"{fn.url}/?iterations=10&chunk_mb={CHUNK_MB}"], stdout=subprocess.DEVNULL)
@@ -248,24 +249,26 @@ def experiment(paths, out_dir):
         order = names[r % len(names):] + names[:r % len(names)]   # rotate: no fixed position
         for name in order:
             kind, argv, env = contenders[name]
-            if name in prewarmed:
-                run(prewarm, stdout=subprocess.DEVNULL)
-            out, wall = run(argv, env=env, stdout=subprocess.DEVNULL if kind == "wall" else subprocess.PIPE)
-            rec = {"round": r, "wall_s": wall}
-            if kind == "wall":
-                rec["alloc_touch_s"] = None
-            else:
-                doc = json.loads(out)
-                if kind == "function":
-                    rec.update(doc["timings"])
-                    rec["placement_source"] = doc["placement"]["source"]
-                    rec["pages"] = doc["placement"]["pages"]
-                    rec["on_policy_pct"] = doc["placement"].get("on_policy_nodes_pct")
+            if name in warm:
+                run(argv, env=env, stdout=subprocess.DEVNULL)
+            for slot in range(THP_SAMPLES if name in warm else 1):
+                out, wall = run(argv, env=env,
+                                stdout=subprocess.DEVNULL if kind == "wall" else subprocess.PIPE)
+                rec = {"round": r, "slot": slot, "wall_s": wall}
+                if kind == "wall":
+                    rec["alloc_touch_s"] = None
                 else:
-                    rec.update(doc)
-            samples[name].append(rec)
-            log(f"round {r + 1}/{REPS} {name}: alloc+touch {fmt(rec.get('alloc_touch_s'))} s, "
-                f"wall {wall:.3f} s")
+                    doc = json.loads(out)
+                    if kind == "function":
+                        rec.update(doc["timings"])
+                        rec["placement_source"] = doc["placement"]["source"]
+                        rec["pages"] = doc["placement"]["pages"]
+                        rec["on_policy_pct"] = doc["placement"].get("on_policy_nodes_pct")
+                    else:
+                        rec.update(doc)
+                samples[name].append(rec)
+                log(f"round {r + 1}/{REPS} {name}: alloc+touch {fmt(rec.get('alloc_touch_s'))} s, "
+                    f"wall {wall:.3f} s")
 
     # The same THP run with the host-cold state every first THP allocation on an idle VM meets.
     time.sleep(HOST_COLD_WAIT)
@@ -284,7 +287,7 @@ def experiment(paths, out_dir):
     cmds["py-thp-tunable"] = show(py_thp_argv, py_thp_env)
     return {"samples": samples, "commands": cmds, "server": fn.command(), "fn_huge": fn_huge,
             "rounds": rounds, "seconds": time.perf_counter() - exp_start,
-            "prewarm_cmd": show(prewarm), "cold_thp": cold_thp,
+            "cold_thp": cold_thp,
             "py_thp": py_thp, "thp_probe_cmd": show(curl(True, "&hold_ms=1500"))}
 
 
@@ -509,9 +512,10 @@ def exp_stats(samples):
 
 
 def paired(samples, a, b, key="alloc_touch_s"):
-    by_round = {r["round"]: r for r in samples[b]}
-    vals = [x[key] / by_round[x["round"]][key] for x in samples[a]
-            if x["round"] in by_round and x.get(key) and by_round[x["round"]].get(key)]
+    """a / b for the samples taken in the same round and slot."""
+    by_slot = {(r["round"], r["slot"]): r for r in samples[b]}
+    vals = [x[key] / by_slot[(x["round"], x["slot"])][key] for x in samples[a]
+            if (x["round"], x["slot"]) in by_slot and x.get(key) and by_slot[(x["round"], x["slot"])].get(key)]
     return summary(vals)
 
 
@@ -654,12 +658,16 @@ def write_report(facts, exp, http, cold, wall_total, path):
     a(f"- A 4 KiB first touch costs {per_fault:.1f} us here (bare loop, {bare_pages} pages); "
       f"a 2 MiB THP fault {bareh['median'] / ITERATIONS * 1e3:.2f} ms. The page faults are the "
       "whole cost: everything above them (HTTP, JSON, the mapping calls) is small beside them.")
-    a(f"- THP rows: each run follows `{exp['prewarm_cmd']}` (untimed), so it reuses huge pages "
-      "released a moment before and still backed by the host. The same bare THP run started "
+    a(f"- THP rows: in each round the contender's own command runs once untimed, then {THP_SAMPLES} "
+      "timed runs follow back to back, so each reuses the huge pages its predecessor released a "
+      "moment before, still backed by the host (a warm instance serving the same request again). "
+      "The same bare THP run started "
       f"{HOST_COLD_WAIT} s after the last release (free page reporting has handed the memory back "
       f"to the host) took {exp['cold_thp']:.3f} s: that is what the first THP request on an idle "
       "VM of this kind pays. 4 KiB runs are not prewarmed: their cost is the guest's page faults, "
       "with or without a recent release.")
+    a(f"- n = {st['fn-4k']['alloc_touch']['n']} samples per 4 KiB contender, "
+      f"{st['fn-thp']['alloc_touch']['n']} per THP contender.")
     a("- memhog: n/a with THP (see below). Rows with 4 KiB pages compare with the bare loop's 4 KiB "
       "median, THP rows with its THP median; memhog's wall time with the bare loop's wall time.")
     a("- THP: the function and the bare loop map each chunk 2 MiB-aligned and `madvise(MADV_HUGEPAGE)` it. "
