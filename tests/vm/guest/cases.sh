@@ -215,6 +215,11 @@ case_errors() {
         error_json "--membind 1, node=2"
         jrun "$ERROR_SUMMARY"
         e2="membind 1 + node=2 -> $CODE $JSUM"
+        request "chunk_mb=2&iterations=1000"
+        expect "2000 MiB in a 1 GiB node: 422 (got $CODE)" code_is 422
+        jexpect "2000 MiB in a 1 GiB node: the error speaks of free memory" '.error | test("free"; "i")'
+        jrun "$ERROR_SUMMARY"
+        e2+="; 2000 MiB on node 1 -> $CODE $JSUM"
         request "chunk_mb=2&iterations=4"
         expect "a valid request afterwards: 200 (got $CODE)" code_is 200
         jexpect "a valid request afterwards: all on node 1" \
