@@ -15,14 +15,16 @@ info() { echo "VM-INFO $*"; }
 
 # start_server [PREFIX...]: runs PREFIX... /srv/server (e.g. numactl --membind 1) in the background
 # and waits (at most 20 s) for /_/ready.
+uptime_s() { cut -d. -f1 /proc/uptime; }
 start_server() {
-    local i
+    local i deadline=$(($(uptime_s) + 20))
     env FN_PORT=$PORT FN_ADDR=127.0.0.1 healthcheck_interval=0 write_timeout=2 "$@" "$SERVER" \
         >> /tmp/server.log 2>&1 &
     SPID=$!
     for i in $(seq 1 200); do
         if curl -fsS -m 2 -o /dev/null "$BASE/_/ready" 2>/dev/null; then return 0; fi
         kill -0 "$SPID" 2>/dev/null || break
+        [ "$(uptime_s)" -lt "$deadline" ] || break
         sleep 0.1
     done
     info "server ($*) did not become ready; its log:"
