@@ -1,0 +1,171 @@
+/* test_cgroup.c: unit tests of cgroup.c (cg_memory_read, cg_memory_headroom, cg_memory_to_json)
+ * against fixture trees for cgroup v1, v2, a v2 namespace that hides the path, no memory
+ * controller, and a malformed limit file (tests/fixtures/cgroup-*). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Reads fixture tree name: FIXTURES/name/proc-cgroup under FIXTURES/name/root. */
+static int read_fixture(const char *name, struct cg_memory *m, char err[CDN_ERR_LEN])
+{
+    char proc[512], root[512];
+    snprintf(proc, sizeof proc, "%s/%s/proc-cgroup", FIXTURES, name);
+    snprintf(root, sizeof root, "%s/%s/root", FIXTURES, name);
+    return cg_memory_read(proc, root, m, err);
+}
+
+static void ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    assert_true(a >= b);
+    assert_string_equal(s + a - b, suffix);
+}
+
+static void test_v1_limit(void **state)
+{
+    (void)state;
+    struct cg_memory m;
+    char err[CDN_ERR_LEN] = "";
+    assert_int_equal(read_fixture("cgroup-v1", &m, err), 0);
+    assert_int_equal(m.version, 1);
+    assert_int_equal(m.limit, 536870912);
+    assert_int_equal(m.usage, 134217728);
+    assert_string_equal(m.limit_file, "memory.limit_in_bytes");
+    ends_with(m.path, "cgroup-v1/root/memory/kubepods/pod1/c1");
+    assert_int_equal(cg_memory_headroom(&m), 536870912 - 134217728);
+}
+
+/* v1 writes "unlimited" as a page-rounded LONG_MAX. */
+static void test_v1_unlimited(void **state)
+{
+    (void)state;
+    struct cg_memory m;
+    char err[CDN_ERR_LEN] = "";
+    assert_int_equal(read_fixture("cgroup-v1-unlimited", &m, err), 0);
+    assert_int_equal(m.version, 1);
+    assert_int_equal(m.limit, -1);
+    assert_int_equal(m.usage, 8400896);
+    ends_with(m.path, "cgroup-v1-unlimited/root/memory");
+    assert_true(cg_memory_headroom(&m) == INT64_MAX);
+}
+
+/* usage above the limit (v2 allows it briefly): headroom is 0, never negative. */
+static void test_v2_limit_over_usage(void **state)
+{
+    (void)state;
+    struct cg_memory m;
+    char err[CDN_ERR_LEN] = "";
+    assert_int_equal(read_fixture("cgroup-v2", &m, err), 0);
+    assert_int_equal(m.version, 2);
+    assert_int_equal(m.limit, 1073741824);
+    assert_int_equal(m.usage, 1100000000);
+    assert_string_equal(m.limit_file, "memory.max");
+    ends_with(m.path, "cgroup-v2/root/kubepods.slice/pod2.slice/c2.scope");
+    assert_int_equal(cg_memory_headroom(&m), 0);
+}
+
+static void test_v2_max(void **state)
+{
+    (void)state;
+    struct cg_memory m;
+    char err[CDN_ERR_LEN] = "";
+    assert_int_equal(read_fixture("cgroup-v2-max", &m, err), 0);
+    assert_int_equal(m.version, 2);
+    assert_int_equal(m.limit, -1);
+    assert_int_equal(m.usage, 4096);
+    assert_true(cg_memory_headroom(&m) == INT64_MAX);
+}
+
+/* In a cgroup namespace /proc/self/cgroup names a path the mount does not have: the
+ * container's own cgroup is the mount's root. */
+static void test_v2_namespaced_root(void **state)
+{
+    (void)state;
+    struct cg_memory m;
+    char err[CDN_ERR_LEN] = "";
+    assert_int_equal(read_fixture("cgroup-v2-namespaced", &m, err), 0);
+    assert_int_equal(m.version, 2);
+    assert_int_equal(m.limit, 268435456);
+    assert_int_equal(m.usage, 1048576);
+    ends_with(m.path, "cgroup-v2-namespaced/root");
+    assert_int_equal(cg_memory_headroom(&m), 268435456 - 1048576);
+}
+
+static void test_no_memory_controller(void **state)
+{
+    (void)state;
+    struct cg_memory m;
+    char err[CDN_ERR_LEN] = "";
+    assert_int_equal(read_fixture("cgroup-none", &m, err), 0);
+    assert_int_equal(m.version, 0);
+    assert_int_equal(m.limit, -1);
+    assert_true(cg_memory_headroom(&m) == INT64_MAX);
+}
+
+/* A limit file that is not a number is not trusted as a limit: no controller is reported. */
+static void test_malformed_limit(void **state)
+{
+    (void)state;
+    struct cg_memory m;
+    char err[CDN_ERR_LEN] = "";
+    assert_int_equal(read_fixture("cgroup-malformed", &m, err), 0);
+    assert_int_equal(m.version, 0);
+    assert_int_equal(m.limit, -1);
+}
+
+static void test_missing_proc_file(void **state)
+{
+    (void)state;
+    struct cg_memory m;
+    char err[CDN_ERR_LEN] = "";
+    assert_int_equal(cg_memory_read(FIXTURES "/cgroup-absent/proc-cgroup", FIXTURES, &m, err), -1);
+    assert_non_null(strstr(err, "cgroup-absent/proc-cgroup"));
+    assert_non_null(strstr(err, "No such file"));
+}
+
+static void test_json(void **state)
+{
+    (void)state;
+    struct cg_memory m;
+    char err[CDN_ERR_LEN] = "";
+    assert_int_equal(read_fixture("cgroup-v1", &m, err), 0);
+    json_t *j = cg_memory_to_json(&m);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "limit")), 536870912);
+    assert_int_equal(json_integer_value(json_object_get(j, "usage")), 134217728);
+    assert_int_equal(json_integer_value(json_object_get(j, "headroom")), 536870912 - 134217728);
+    assert_string_equal(json_string_value(json_object_get(j, "limit_file")), "memory.limit_in_bytes");
+    json_decref(j);
+
+    assert_int_equal(read_fixture("cgroup-none", &m, err), 0);
+    j = cg_memory_to_json(&m);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "limit")), -1);
+    assert_int_equal(json_integer_value(json_object_get(j, "headroom")), -1);
+    assert_true(json_is_null(json_object_get(j, "limit_file")) || !json_object_get(j, "limit_file"));
+    json_decref(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_v1_limit),
+        cmocka_unit_test(test_v1_unlimited),
+        cmocka_unit_test(test_v2_limit_over_usage),
+        cmocka_unit_test(test_v2_max),
+        cmocka_unit_test(test_v2_namespaced_root),
+        cmocka_unit_test(test_no_memory_controller),
+        cmocka_unit_test(test_malformed_limit),
+        cmocka_unit_test(test_missing_proc_file),
+        cmocka_unit_test(test_json),
+    };
+    return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);
+}
