@@ -64,12 +64,14 @@ static json_t *timings_json(const struct exp_plan *plan, const struct exp_result
 {
     double at = r->allocate_s + r->touch_s;
     double mib = (double)plan->total_bytes / (double)EXP_MIB;
-    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o}",
                      "started_at", r->started_at, "finished_at", r->finished_at,
                      "allocate_s", r->allocate_s,
                      "touch_s", r->touch_s, "alloc_touch_s", at, "placement_s", r->placement_s,
                      "cross_check_s", r->cross_check_s, "meminfo_s", r->meminfo_s,
-                     "total_s", r->total_s, "throughput_mib_s", at > 0 ? mib / at : 0.0);
+                     "total_s", r->total_s,
+                     /* without touching nothing was written: no memory throughput to report */
+                     "throughput_mib_s", plan->params.touch && at > 0 ? json_real(mib / at) : json_null());
 }
 
 json_t *exp_render(const struct exp_plan *plan, const struct exp_world *w,

@@ -70,7 +70,7 @@ static int policy_error(char err[CDN_ERR_LEN], int e, const char *what)
     return e == EINVAL ? 422 : 500;
 }
 
-/* Maps one chunk with mmap: 2 MiB-aligned with MADV_HUGEPAGE for thp, mbind for a node. */
+/* Maps one chunk with mmap: 2 MiB-aligned for thp (set_huge_pages advises), mbind for a node. */
 static int map_chunk(const struct exp_plan *plan, struct exp_chunk *c, char err[CDN_ERR_LEN])
 {
     size_t len = (size_t)plan->chunk_bytes;
@@ -86,8 +86,6 @@ static int map_chunk(const struct exp_plan *plan, struct exp_chunk *c, char err[
             return cdn_err(err, errno, "munmap alignment slack"), 500;
     }
     set_chunk(c, p, len, p, len);
-    if (plan->params.thp && madvise(p, len, MADV_HUGEPAGE) != 0)
-        return cdn_err(err, errno, "madvise(MADV_HUGEPAGE)"), 500;
     if (plan->params.node >= 0) {
         unsigned long mask = 1UL << plan->params.node;
         if (mbind(p, len, MPOL_BIND, &mask, CDN_MAX_NODES + 1, 0) != 0)
@@ -127,6 +125,17 @@ static int alloc_chunk(const struct exp_plan *plan, struct exp_chunk *c, char er
     default:
         return map_chunk(plan, c, err);
     }
+}
+
+/* thp=true asks for transparent huge pages; thp=false refuses them, because with THP "always"
+ * (Debian's default) adjacent chunks merge into one mapping whose aligned parts the kernel
+ * would back with huge pages anyway. */
+static int set_huge_pages(const struct exp_plan *plan, struct exp_chunk *c, char err[CDN_ERR_LEN])
+{
+    int advice = plan->params.thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE;
+    if (madvise(c->pages.addr, c->pages.len, advice) != 0)
+        return cdn_err(err, errno, "madvise(%s)", plan->params.thp ? "MADV_HUGEPAGE" : "MADV_NOHUGEPAGE"), 500;
+    return 0;
 }
 
 static void release_chunks(const struct exp_plan *plan, struct exp_chunk *chunks, int64_t n)
@@ -210,8 +219,11 @@ int exp_run(const struct exp_plan *plan, const struct exp_world *w, struct exp_r
     double start = now_s();
     int rc = snapshot(&res->before, res, err);
     double t = now_s();
-    for (int64_t i = 0; rc == 0 && i < n; i++)
+    for (int64_t i = 0; rc == 0 && i < n; i++) {
         rc = alloc_chunk(plan, &chunks[i], err);
+        if (rc == 0)
+            rc = set_huge_pages(plan, &chunks[i], err);
+    }
     res->allocate_s = now_s() - t;
     if (rc == 0)
         rc = snapshot(&res->allocated, res, err);
