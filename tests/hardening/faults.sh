@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# faults.sh: SIGTERM mid-experiment, a client that disconnects mid-experiment, a port already
+# taken at start, and the memory-policy syscalls refused with EPERM by a seccomp filter
+# (no_mempolicy), as a container profile without CAP_SYS_NICE refuses them.
+# Usage: faults.sh TEST_NUMA_SERVER NO_MEMPOLICY
+set -euo pipefail
+SERVER=$1
+NO_MEMPOLICY=$2
+. "$(dirname "$0")/common.sh"
+Q='iterations=64'   # 128 MiB
+
+# ---- SIGTERM while an experiment runs: it completes with 200, the process exits 0 ----
+PORT=$(free_port)
+start_server "$WORK/term.log" env FN_PORT="$PORT" healthcheck_interval=0 write_timeout=30s \
+    "${BIND[@]}" "$SERVER" || fail "server starts"
+curl -s --max-time 60 -o "$WORK/term.json" -w '%{http_code}' "http://127.0.0.1:$PORT/?$Q&hold_ms=2000" \
+    >"$WORK/term.status" &
+c=$!
+sleep 0.7
+pid=$SERVER_PID
+stop_server TERM
+wait "$c" || true
+check "SIGTERM mid-experiment: exit status 0" [ "$STOP_RC" = 0 ]
+check "SIGTERM mid-experiment: the request completed with 200" [ "$(cat "$WORK/term.status")" = 200 ]
+check "SIGTERM mid-experiment: its buffers were released before the answer" \
+    jq_files ".placement.per_node[\"$NODE\"] == 32768 and .memfree.released != null" "$WORK/term.json"
+check "SIGTERM mid-experiment: the process is gone" bash -c '! kill -0 "$0" 2>/dev/null' "$pid"
+
+# ---- a client that goes away mid-experiment ----
+cg_create faults || fail "child memory cgroup"
+PORT=$(free_port)
+start_server "$WORK/disc.log" "${IN_CG[@]}" env FN_PORT="$PORT" healthcheck_interval=0 \
+    EXP_BUSY_WAIT_MS=15000 "${BIND[@]}" "$SERVER" || fail "server starts"
+expect "warm-up" 200 GET '/?iterations=1'
+base=$(cg_node_kb)
+curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/?$Q&hold_ms=3000" || true
+# The experiment goes on without its client: touching, then holding its 128 MiB for 3 s.
+held=0
+for i in $(seq 1 30); do
+    now=$(cg_node_kb); [ "$now" -gt "$held" ] && held=$now
+    [ $((held - base)) -ge $((100 * 1024)) ] && break
+    sleep 0.1
+done
+echo "# node $NODE memory of the server: ${base} KiB before, ${held} KiB after the client left"
+check "disconnect: the experiment's memory was in use after the client left (+$((held - base)) KiB)" \
+    [ $((held - base)) -ge $((100 * 1024)) ]
+for i in $(seq 1 100); do
+    [ "$(cg_node_kb)" -le $((base + 2048)) ] && break
+    sleep 0.1
+done
+check "disconnect: the memory was released ($(cg_node_kb) KiB, started at $base KiB)" \
+    [ "$(cg_node_kb)" -le $((base + 2048)) ]
+expect "disconnect: the next request is served" 200 GET "/?$Q"
+check "disconnect: the abandoned experiment still ran to its end and was logged" grep -Eq "^GET / 200 [3-9]\.[0-9]+s" "$WORK/disc.log"
+check "disconnect: the process is alive" kill -0 "$SERVER_PID"
+
+# ---- a port already taken ----
+env FN_PORT="$PORT" healthcheck_interval=0 "${BIND[@]}" "$SERVER" >"$WORK/taken.out" 2>"$WORK/taken.err" \
+    && rc=0 || rc=$?
+echo "# second server on port $PORT: exit $rc, stderr: $(cat "$WORK/taken.err")"
+check "port taken: non-zero exit" [ "$rc" -ne 0 ]
+check "port taken: exactly one line on stderr, naming the address and the reason" \
+    bash -c '[ "$(wc -l <"$0")" -eq 1 ] && grep -q "127.0.0.1:$1.*Address already in use" "$0"' "$WORK/taken.err" "$PORT"
+check "port taken: the first server still serves" bash -c 'curl -fs --max-time 5 "http://127.0.0.1:$0/_/ready" >/dev/null' "$PORT"
+stop_server TERM
+
+# ---- mbind, set_mempolicy, move_pages, migrate_pages refused (EPERM) ----
+PORT=$(free_port)
+start_server "$WORK/seccomp.log" env FN_PORT="$PORT" healthcheck_interval=0 "${BIND[@]}" \
+    "$NO_MEMPOLICY" "$SERVER" || fail "server starts under the seccomp filter"
+call GET "/?iterations=2&node=$NODE"
+echo "# node=$NODE under the filter: $STATUS $BODY"
+check "refused mbind (node=$NODE): 500 with JSON naming CAP_SYS_NICE" \
+    bash -c '[ "$0" = 500 ] && printf "%s" "$1" | jq -e ".error | test(\"CAP_SYS_NICE\") and test(\"mbind\")" >/dev/null' "$STATUS" "$BODY"
+call GET "/?iterations=2&alloc=libnuma&node=$NODE"
+check "refused mbind in numa_alloc_onnode: JSON naming CAP_SYS_NICE" \
+    bash -c '[ "$0" -ge 400 ] && printf "%s" "$1" | jq -e ".error | test(\"CAP_SYS_NICE\")" >/dev/null' "$STATUS" "$BODY"
+call GET '/?iterations=2'
+echo "# placement without move_pages: $(printf '%s' "$BODY" | jq -c '.placement | {source, fallback_reason, exact, per_node, cross_check: .cross_check.source}')"
+check "without move_pages: 200, placement falls back to get_mempolicy, saying why" \
+    jq_true ".placement.source == \"get_mempolicy\" and (.placement.fallback_reason | test(\"move_pages\")) and .placement.per_node[\"$NODE\"] == .placement.pages"
+check "under the filter the process is alive" kill -0 "$SERVER_PID"
+stop_server TERM
+check "under the filter SIGTERM exits 0" [ "$STOP_RC" = 0 ]
+summary
