@@ -1,0 +1,3 @@
+module c-debian-numa/tests/image/watchdog-standin
+
+go 1.21
