@@ -4,6 +4,7 @@
 #include "exp.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <numa.h>
 #include <numaif.h>
 #include <stdlib.h>
@@ -70,21 +71,38 @@ static int policy_error(char err[CDN_ERR_LEN], int e, const char *what)
     return e == EINVAL ? 422 : 500;
 }
 
-/* Maps one chunk with mmap: 2 MiB-aligned for thp (set_huge_pages advises), mbind for a node. */
+/* An anonymous read-write mapping of len bytes, 2 MiB-aligned when huge is set. The kernel
+ * usually hands out 2 MiB mappings aligned already; over-allocating and trimming the slack is
+ * the fallback. NULL with err on failure, nothing left mapped. */
+static char *map_anon(size_t len, bool huge, char err[CDN_ERR_LEN])
+{
+    char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return cdn_err(err, errno, "mmap %zu bytes", len), NULL;
+    if (!huge || ((uintptr_t)p & (HUGE_ALIGN - 1)) == 0)
+        return p;
+    if (munmap(p, len) != 0)
+        return cdn_err(err, errno, "munmap"), NULL;
+    char *base = mmap(NULL, len + HUGE_ALIGN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED)
+        return cdn_err(err, errno, "mmap %zu bytes", len + HUGE_ALIGN), NULL;
+    p = (char *)(((uintptr_t)base + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));
+    size_t head = (size_t)(p - base), tail = HUGE_ALIGN - head;
+    if ((head && munmap(base, head) != 0) || (tail && munmap(p + len, tail) != 0)) {
+        cdn_err(err, errno, "munmap alignment slack");
+        munmap(base, len + HUGE_ALIGN);
+        return NULL;
+    }
+    return p;
+}
+
+/* Maps one chunk with mmap (2 MiB-aligned for thp) and mbinds it for a per-request node. */
 static int map_chunk(const struct exp_plan *plan, struct exp_chunk *c, char err[CDN_ERR_LEN])
 {
     size_t len = (size_t)plan->chunk_bytes;
-    size_t extra = plan->params.thp ? HUGE_ALIGN : 0;
-    char *base = mmap(NULL, len + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (base == MAP_FAILED)
-        return cdn_err(err, errno, "mmap %zu bytes", len + extra), 500;
-    char *p = base;
-    if (extra) {
-        p = (char *)(((uintptr_t)base + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));
-        if ((p > base && munmap(base, (size_t)(p - base)) != 0) ||
-            (base + extra > p && munmap(p + len, (size_t)(base + extra - p)) != 0))
-            return cdn_err(err, errno, "munmap alignment slack"), 500;
-    }
+    char *p = map_anon(len, plan->params.thp, err);
+    if (!p)
+        return 500;
     set_chunk(c, p, len, p, len);
     if (plan->params.node >= 0) {
         unsigned long mask = 1UL << plan->params.node;
