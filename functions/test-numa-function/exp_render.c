@@ -12,13 +12,25 @@ static json_t *params_json(const struct exp_params *p)
                      "touch", p->touch, "thp", p->thp, "hold_ms", (json_int_t)p->hold_ms);
 }
 
+static json_t *phases_json(json_t *(*per_node)(const struct meminfo_snapshot *),
+                           const struct exp_result *r)
+{
+    return json_pack("{s:o, s:o, s:o, s:o}", "before", per_node(&r->before),
+                     "allocated", per_node(&r->allocated), "touched", per_node(&r->touched),
+                     "released", per_node(&r->released));
+}
+
+/* MemFree per phase, and the free pages parked on per-CPU lists that MemFree leaves out. */
 static json_t *memfree_json(const struct exp_result *r)
 {
-    return json_pack("{s:s, s:o, s:o, s:o, s:o}", "source", "/sys/devices/system/node/nodeN/meminfo",
-                     "before", meminfo_free_json(&r->before),
-                     "allocated", meminfo_free_json(&r->allocated),
-                     "touched", meminfo_free_json(&r->touched),
-                     "released", meminfo_free_json(&r->released));
+    json_t *m = phases_json(meminfo_free_json, r);
+    if (m && (json_object_set_new(m, "source", json_string("/sys/devices/system/node/nodeN/meminfo")) ||
+              json_object_set_new(m, "per_cpu_lists", r->before.have_pcp ? phases_json(meminfo_pcp_json, r)
+                                                                          : json_null()))) {
+        json_decref(m);
+        return NULL;
+    }
+    return m;
 }
 
 /* Positive numbers are bytes that left the free pool (allocate, touch, total) or came back

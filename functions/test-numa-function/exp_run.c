@@ -38,7 +38,7 @@ int exp_world_read(struct exp_world *w, char err[CDN_ERR_LEN])
         return 503;
     }
     if (policy_read("/proc/self/status", &w->policy, err) != 0 ||
-        meminfo_snapshot("/sys", &w->mem, err) != 0 ||
+        meminfo_snapshot("/sys", "/proc/zoneinfo", &w->mem, err) != 0 ||
         cg_memory_read("/proc/self/cgroup", "/sys/fs/cgroup", &w->cgroup, err) != 0)
         return 500;
     return 0;
@@ -189,7 +189,7 @@ static void touch_chunks(struct exp_chunk *chunks, int64_t n)
 static int snapshot(struct meminfo_snapshot *s, struct exp_result *res, char err[CDN_ERR_LEN])
 {
     double t = now_s();
-    int rc = meminfo_snapshot("/sys", s, err);
+    int rc = meminfo_snapshot("/sys", "/proc/zoneinfo", s, err);
     res->meminfo_s += now_s() - t;
     return rc == 0 ? 0 : 500;
 }

@@ -165,14 +165,26 @@ struct meminfo_snapshot {
     cdn_nodeset nodes;
     int64_t mem_free[CDN_MAX_NODES];   /* bytes, valid for ids in nodes */
     int64_t mem_total[CDN_MAX_NODES];
+    /* Free pages held on per-CPU lists (/proc/zoneinfo pagesets "count:"), which MemFree does
+     * not include. Since Linux 6.7 these lists tune themselves up to hundreds of MiB per CPU,
+     * so freed memory can vanish from MemFree and a later allocation can come from them
+     * without MemFree moving. */
+    int64_t pcp_free[CDN_MAX_NODES];
+    int have_pcp;                      /* 1 if pcp_free was read */
 };
-/* Reads every node's meminfo under sysfs_root ("/sys"). */
-int meminfo_snapshot(const char *sysfs_root, struct meminfo_snapshot *out, char err[CDN_ERR_LEN]);
+/* Reads every node's meminfo under sysfs_root ("/sys") and, when zoneinfo is not NULL
+ * ("/proc/zoneinfo"), the per-CPU free lists; an unreadable zoneinfo leaves have_pcp 0. */
+int meminfo_snapshot(const char *sysfs_root, const char *zoneinfo, struct meminfo_snapshot *out,
+                     char err[CDN_ERR_LEN]);
+/* Sums the pagesets' "count:" of every zone per node, in bytes, into pcp[]. */
+int meminfo_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], char err[CDN_ERR_LEN]);
 /* Parses one nodeN/meminfo file. */
 int meminfo_parse_file(const char *path, int64_t *mem_total, int64_t *mem_free, char err[CDN_ERR_LEN]);
-json_t *meminfo_free_json(const struct meminfo_snapshot *s);        /* {"0": bytes, ...} */
+json_t *meminfo_free_json(const struct meminfo_snapshot *s);        /* MemFree: {"0": bytes, ...} */
+json_t *meminfo_pcp_json(const struct meminfo_snapshot *s);         /* per-CPU lists, or null */
 /* {"0": bytes, ...}: memory that left the free pool between a and b, as the change in
- * MemTotal - MemFree, so memory onlined in between does not hide the use. */
+ * MemTotal - (MemFree + per-CPU free lists), so neither memory onlined in between nor pages
+ * parked on per-CPU lists hide the use. */
 json_t *meminfo_delta_json(const struct meminfo_snapshot *a, const struct meminfo_snapshot *b);
 
 /* ---- page placement (placement.c) ---- */

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <stdbool.h>
 
 int meminfo_parse_file(const char *path, int64_t *mem_total, int64_t *mem_free, char err[CDN_ERR_LEN])
 {
@@ -36,7 +38,28 @@ int meminfo_parse_file(const char *path, int64_t *mem_total, int64_t *mem_free, 
     return 0;
 }
 
-int meminfo_snapshot(const char *sysfs_root, struct meminfo_snapshot *out, char err[CDN_ERR_LEN])
+int meminfo_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], char err[CDN_ERR_LEN])
+{
+    char line[256];
+    int node = -1;
+    long page = sysconf(_SC_PAGESIZE);
+    memset(pcp, 0, sizeof(int64_t) * CDN_MAX_NODES);
+    for (long i = 0; i < 1000000 && fgets(line, sizeof line, f); i++) {
+        int n;
+        long long count;
+        if (sscanf(line, "Node %d, zone", &n) == 1)
+            node = n >= 0 && n < CDN_MAX_NODES ? n : -1;
+        else if (node >= 0 && sscanf(line, " count: %lld", &count) == 1 && count > 0 &&
+                 count < ((long long)1 << 40))
+            pcp[node] += (int64_t)count * page;
+    }
+    if (ferror(f))
+        return cdn_err(err, EIO, "read zoneinfo");
+    return 0;
+}
+
+int meminfo_snapshot(const char *sysfs_root, const char *zoneinfo, struct meminfo_snapshot *out,
+                     char err[CDN_ERR_LEN])
 {
     char dir[512];
     memset(out, 0, sizeof *out);
@@ -49,6 +72,11 @@ int meminfo_snapshot(const char *sysfs_root, struct meminfo_snapshot *out, char 
         snprintf(path, sizeof path, "%s/node%d/meminfo", dir, id);
         if (meminfo_parse_file(path, &out->mem_total[id], &out->mem_free[id], err) != 0)
             return -1;
+    }
+    FILE *f = zoneinfo ? fopen(zoneinfo, "re") : NULL;
+    if (f) {
+        out->have_pcp = meminfo_parse_zoneinfo(f, out->pcp_free, NULL) == 0;
+        fclose(f);
     }
     return 0;
 }
@@ -67,8 +95,13 @@ static json_t *per_node_json(cdn_nodeset nodes, const struct meminfo_snapshot *a
             continue;
         char key[8];
         snprintf(key, sizeof key, "%d", n);
-        int64_t v = b ? (a->mem_free[n] - b->mem_free[n]) + (b->mem_total[n] - a->mem_total[n])
-                      : a->mem_free[n];
+        int64_t v = a->mem_free[n];
+        if (b) {
+            bool pcp = a->have_pcp && b->have_pcp;
+            int64_t free_a = a->mem_free[n] + (pcp ? a->pcp_free[n] : 0);
+            int64_t free_b = b->mem_free[n] + (pcp ? b->pcp_free[n] : 0);
+            v = (free_a - free_b) + (b->mem_total[n] - a->mem_total[n]);
+        }
         if (json_object_set_new(obj, key, json_integer(v)) != 0) {
             json_decref(obj);
             return NULL;
@@ -80,6 +113,22 @@ static json_t *per_node_json(cdn_nodeset nodes, const struct meminfo_snapshot *a
 json_t *meminfo_free_json(const struct meminfo_snapshot *s)
 {
     return per_node_json(s->nodes, s, NULL);
+}
+
+json_t *meminfo_pcp_json(const struct meminfo_snapshot *s)
+{
+    if (!s->have_pcp)
+        return json_null();
+    json_t *obj = json_object();
+    for (int n = 0; obj && n < CDN_MAX_NODES; n++) {
+        char key[8];
+        snprintf(key, sizeof key, "%d", n);
+        if (CDN_NODESET_HAS(s->nodes, n) && json_object_set_new(obj, key, json_integer(s->pcp_free[n])) != 0) {
+            json_decref(obj);
+            return NULL;
+        }
+    }
+    return obj;
 }
 
 json_t *meminfo_delta_json(const struct meminfo_snapshot *a, const struct meminfo_snapshot *b)

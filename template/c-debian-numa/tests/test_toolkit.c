@@ -90,12 +90,17 @@ static void meminfo_snapshot_and_delta(void **state)
     (void)state;
     char err[CDN_ERR_LEN];
     struct meminfo_snapshot a, b;
-    assert_int_equal(meminfo_snapshot(FIXTURES "/sys_gaps", &a, err), 0);
+    assert_int_equal(meminfo_snapshot(FIXTURES "/sys_gaps", FIXTURES "/zoneinfo", &a, err), 0);
     assert_int_equal(a.nodes, 0x5); /* nodes 0 and 2: the gap at 1 is kept */
+    assert_true(a.have_pcp);
+    assert_int_equal(a.pcp_free[0], (12 + 30) * 4096);  /* two zones, two CPUs */
+    assert_int_equal(a.pcp_free[2], 7 * 4096);
     b = a;
     b.mem_free[0] -= 1000;      /* 1000 bytes used ... */
     b.mem_total[2] += 4096;     /* ... and 4096 bytes onlined on node 2, all free */
     b.mem_free[2] += 4096;
+    b.mem_free[2] -= 8192;      /* 2 pages freed to node 2's per-CPU lists: not used */
+    b.pcp_free[2] += 8192;
     json_t *d = meminfo_delta_json(&a, &b);
     assert_non_null(d);
     assert_int_equal(json_integer_value(json_object_get(d, "0")), 1000);
