@@ -65,7 +65,7 @@ template_pull() { # template_pull REPO (in the current folder)
     fi
 }
 faas_new() { # faas_new NAME LANG (in the current folder)
-    if [ -n "$FAAS_CLI" ]; then "$FAAS_CLI" new "$1" --lang "$2" >/dev/null; else
+    if [ -n "$FAAS_CLI" ]; then "$FAAS_CLI" new "$1" --lang "$2"; else
         [ ! -e stack.yaml ] && [ ! -e stack.yml ] || { echo "stack file exists" >&2; return 1; }
         cp -R "template/$2/function" "./$1" && chmod 0700 "./$1"
         printf 'version: 1.0\nprovider:\n  name: openfaas\n  gateway: http://127.0.0.1:8080\nfunctions:\n  %s:\n    lang: %s\n    handler: ./%s\n    image: %s:latest\n' \
@@ -149,6 +149,9 @@ if faas_build stack.yml test-numa-function >"$tmp/build-fn.log" 2>&1; then
     ok "build test-numa-function from stack.yml ($STACK_IMAGE)"; figure "build test-numa-function: $(since "$t0") s"
 else ko "build test-numa-function"; tail -n 30 "$tmp/build-fn.log"; exit 1; fi
 IMAGE=$STACK_IMAGE
+image_fprocess=$(docker image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$IMAGE" | sed -n 's/^fprocess=//p')
+expect "the image's ENV fprocess is template.yml's ($image_fprocess)" \
+    test "$image_fprocess" = "$(sed -n 's/^fprocess: //p' "$tmp/repo/template/c-debian-numa/template.yml")"
 figure "image size $IMAGE: $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{ printf "%.1f MB", $1 / 1e6 }')"
 cd "$tmp"
 

@@ -112,6 +112,18 @@ if [ "$(cat "$tmp/least.flags")" = "--cap-drop=ALL --cap-add=SYS_NICE --user=100
 if [ "$(cat "$tmp/priv.flags")" = "--privileged --security-opt=seccomp=unconfined" ]; then
     ok "privileged as docker flags: $(cat "$tmp/priv.flags")"; else ko "privileged as docker flags: $(cat "$tmp/priv.flags")"; fi
 
+# template.yml's fprocess (sent at deploy time) must be the Dockerfile's (with NUMA_NODE's default),
+# and the one stack.yml and node.yaml's default produce.
+T=$ROOT/template/c-debian-numa
+tfp=$(sed -n 's/^fprocess: //p' "$T/template.yml")
+dnode=$(sed -n 's/^ARG NUMA_NODE=//p' "$T/Dockerfile")
+dfp=$(sed -n 's/^ENV fprocess="\([^"]*\)".*/\1/p' "$T/Dockerfile" | sed "s/\${NUMA_NODE}/$dnode/")
+sfp=$(sed -n 's/^    fprocess: //p' "$ROOT/stack.yml")
+if [ -n "$tfp" ] && [ "$tfp" = "$dfp" ] && [ "$tfp" = "$sfp" ] &&
+    [ "$tfp" = "numactl --membind 0 /home/app/server" ]; then
+    ok "fprocess identical in template.yml, the Dockerfile and stack.yml: $tfp"
+else ko "fprocess differs: template.yml '$tfp', Dockerfile '$dfp', stack.yml '$sfp'"; fi
+
 # FLAGS_OUT: a folder where tests/image/run-image.sh picks the two flag sets up.
 if [ -n "${FLAGS_OUT:-}" ]; then
     mkdir -p "$FLAGS_OUT"
