@@ -3,7 +3,7 @@
 #   make image-test   base images, template pull / new / build, the image under Docker (tests/image/run.sh)
 # Needs a running Docker engine and Go (for the base images made locally when no registry is reachable).
 DEB_PACKAGES += debootstrap kubectl git curl jq
-TEST_SUITES += k8s-test
+TEST_SUITES += k8s-test image-test
 
 .PHONY: k8s-test image-test
 k8s-test: deps
