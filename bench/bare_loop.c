@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
+
 #define BARE_PAGE 4096UL
 #define BARE_HUGE (2UL * 1024 * 1024)
 #define BARE_MAX_LINES 4096
@@ -33,17 +35,6 @@ struct bare_opts {
     long chunk_mb;
     int thp;
 };
-
-static int parse_long(const char *text, long min, long max, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 static int parse_args(int argc, char **argv, struct bare_opts *o)
 {

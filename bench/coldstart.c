@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
+
 #define CS_POLL_NS 100000L      /* 100 us between connection attempts */
 #define CS_REAP_TRIES 5000      /* x 1 ms: how long to wait for a killed child */
 #define CS_READ_TRIES 64        /* reads of the status line */
@@ -40,17 +42,6 @@ struct cs_opts {
     long timeout_ms;
     char **argv;
 };
-
-static int parse_long(const char *text, long min, long max, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 static int parse_args(int argc, char **argv, struct cs_opts *o)
 {

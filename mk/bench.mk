@@ -18,11 +18,11 @@ bench: build bench-peers
 
 bench-peers: deps $(BENCH_OUT)/bare_loop $(BENCH_OUT)/coldstart $(BENCH_OUT)/go_http
 
-$(BENCH_OUT)/bare_loop: $(BENCH_DIR)/bare_loop.c
+$(BENCH_OUT)/bare_loop: $(BENCH_DIR)/bare_loop.c $(BENCH_DIR)/cli.h
 	@mkdir -p $(@D)
 	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $<
 
-$(BENCH_OUT)/coldstart: $(BENCH_DIR)/coldstart.c
+$(BENCH_OUT)/coldstart: $(BENCH_DIR)/coldstart.c $(BENCH_DIR)/cli.h
 	@mkdir -p $(@D)
 	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $<
 
