@@ -54,22 +54,26 @@ static int query_move_pages(const struct place_range *r, size_t n, struct place_
 static int query_get_mempolicy(const struct place_range *r, size_t n, struct place_result *res,
                                char err[CDN_ERR_LEN])
 {
+    unsigned char resident[PLACE_BATCH];
     for (size_t i = 0; i < n; i++) {
         size_t total = r[i].len / PLACE_PAGE;
-        for (size_t j = 0; j < total; j++) {
-            int node = -1;
-            void *page = (char *)r[i].addr + j * PLACE_PAGE;
-            /* For a page not faulted in, MPOL_F_ADDR|MPOL_F_NODE would fault it in: check first. */
-            unsigned char vec;
-            if (mincore(page, PLACE_PAGE, &vec) != 0)
+        for (size_t done = 0; done < total;) {
+            size_t k = total - done < PLACE_BATCH ? total - done : PLACE_BATCH;
+            char *batch = (char *)r[i].addr + done * PLACE_PAGE;
+            /* For a page not faulted in, MPOL_F_ADDR|MPOL_F_NODE would fault it in: ask first. */
+            if (mincore(batch, k * PLACE_PAGE, resident) != 0)
                 return cdn_err(err, errno, "mincore");
-            if (!(vec & 1)) {
-                res->not_present++;
-                continue;
+            for (size_t j = 0; j < k; j++) {
+                int node = -1;
+                if (!(resident[j] & 1)) {
+                    res->not_present++;
+                    continue;
+                }
+                if (get_mempolicy(&node, NULL, 0, batch + j * PLACE_PAGE, MPOL_F_NODE | MPOL_F_ADDR) != 0)
+                    return cdn_err(err, errno, "get_mempolicy(MPOL_F_NODE|MPOL_F_ADDR)");
+                count_node(res, node);
             }
-            if (get_mempolicy(&node, NULL, 0, page, MPOL_F_NODE | MPOL_F_ADDR) != 0)
-                return cdn_err(err, errno, "get_mempolicy(MPOL_F_NODE|MPOL_F_ADDR)");
-            count_node(res, node);
+            done += k;
         }
     }
     return 0;
