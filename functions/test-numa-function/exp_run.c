@@ -16,20 +16,6 @@
 #define PAGE 4096u
 #define HUGE_ALIGN ((size_t)2 << 20)
 
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int exp_world_read(struct exp_world *w, char err[CDN_ERR_LEN])
 {
     memset(w, 0, sizeof *w);
@@ -188,9 +174,9 @@ static void touch_chunks(struct exp_chunk *chunks, int64_t n)
 
 static int snapshot(struct meminfo_snapshot *s, struct exp_result *res, char err[CDN_ERR_LEN])
 {
-    double t = now_s();
+    double t = cdn_now();
     int rc = meminfo_snapshot("/sys", "/proc/zoneinfo", s, err);
-    res->meminfo_s += now_s() - t;
+    res->meminfo_s += cdn_now() - t;
     return rc == 0 ? 0 : 500;
 }
 
@@ -202,16 +188,16 @@ static int locate(struct exp_chunk *chunks, int64_t n, struct exp_result *res, c
         return cdn_err(err, ENOMEM, "page ranges"), 500;
     for (int64_t i = 0; i < n; i++)
         ranges[i] = chunks[i].pages;
-    double t = now_s();
+    double t = cdn_now();
     int rc = place_query(ranges, (size_t)n, &res->placement, err);
-    res->placement_s = now_s() - t;
+    res->placement_s = cdn_now() - t;
     if (rc == 0) {
         enum place_source second = res->placement.source == PLACE_NUMA_MAPS ? PLACE_GET_MEMPOLICY
                                                                             : PLACE_NUMA_MAPS;
         char e2[CDN_ERR_LEN];
-        t = now_s();
+        t = cdn_now();
         res->have_cross_check = place_query_with(second, ranges, (size_t)n, &res->cross_check, e2) == 0;
-        res->cross_check_s = now_s() - t;
+        res->cross_check_s = cdn_now() - t;
     }
     free(ranges);
     return rc == 0 ? 0 : 500;
@@ -233,22 +219,22 @@ int exp_run(const struct exp_plan *plan, const struct exp_world *w, struct exp_r
     struct exp_chunk *chunks = calloc((size_t)n, sizeof *chunks);
     if (!chunks)
         return cdn_err(err, ENOMEM, "chunk table"), 500;
-    res->started_at = wall_s();
-    double start = now_s();
+    res->started_at = cdn_wall_now();
+    double start = cdn_now();
     int rc = snapshot(&res->before, res, err);
-    double t = now_s();
+    double t = cdn_now();
     for (int64_t i = 0; rc == 0 && i < n; i++) {
         rc = alloc_chunk(plan, &chunks[i], err);
         if (rc == 0)
             rc = set_huge_pages(plan, &chunks[i], err);
     }
-    res->allocate_s = now_s() - t;
+    res->allocate_s = cdn_now() - t;
     if (rc == 0)
         rc = snapshot(&res->allocated, res, err);
     if (rc == 0 && plan->params.touch) {
-        t = now_s();
+        t = cdn_now();
         touch_chunks(chunks, n);
-        res->touch_s = now_s() - t;
+        res->touch_s = cdn_now() - t;
     }
     if (rc == 0)
         rc = snapshot(&res->touched, res, err);
@@ -262,7 +248,7 @@ int exp_run(const struct exp_plan *plan, const struct exp_world *w, struct exp_r
     free(chunks);
     if (rc == 0)
         rc = snapshot(&res->released, res, err);
-    res->total_s = now_s() - start;
-    res->finished_at = wall_s();
+    res->total_s = cdn_now() - start;
+    res->finished_at = cdn_wall_now();
     return rc;
 }

@@ -87,6 +87,10 @@ int cdn_env_int64(const char *name, int64_t def, int64_t min, int64_t max,
 int cdn_env_duration_ms(const char *name, int64_t def_ms, int64_t *out_ms,
                         char err[CDN_ERR_LEN]);
 
+/* Clocks, in seconds: cdn_now() is monotonic (for durations), cdn_wall_now() is Unix time. */
+double cdn_now(void);
+double cdn_wall_now(void);
+
 /* Writes "fmt...: strerror(errno_value)" (or just fmt when errno_value is 0)
  * into err, which may be NULL. Returns -1 so callers can `return cdn_err(...)`. */
 int cdn_err(char err[CDN_ERR_LEN], int errno_value, const char *fmt, ...)

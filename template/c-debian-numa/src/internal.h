@@ -7,9 +7,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* util.c: monotonic time in seconds */
-double cdn_now(void);
-
 /* Reads a whole small file (sysfs, procfs) into buf, NUL-terminated, trailing newline removed. */
 int cdn_read_small_file(const char *path, char *buf, size_t len, char err[CDN_ERR_LEN]);
 

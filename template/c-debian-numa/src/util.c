@@ -1,4 +1,4 @@
-/* util.c: small helpers shared by the toolkit: the monotonic clock and reading small kernel files. */
+/* util.c: small helpers shared by the toolkit: the clocks and reading small kernel files. */
 #include "internal.h"
 
 #include <dirent.h>
@@ -10,12 +10,22 @@
 #include <time.h>
 #include <unistd.h>
 
-double cdn_now(void)
+static double clock_s(clockid_t clock)
 {
     struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+    if (clock_gettime(clock, &ts) != 0)
         return 0.0;
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double cdn_now(void)
+{
+    return clock_s(CLOCK_MONOTONIC);
+}
+
+double cdn_wall_now(void)
+{
+    return clock_s(CLOCK_REALTIME);
 }
 
 int cdn_read_small_file(const char *path, char *buf, size_t len, char err[CDN_ERR_LEN])
