@@ -79,8 +79,7 @@ int exp_world_read(struct exp_world *w, char err[CDN_ERR_LEN]);
 
 /* Allocates, touches, measures and releases. Every buffer is released before it returns.
  * Returns 0, or an HTTP status with err. */
-int exp_run(const struct exp_plan *plan, const struct exp_world *w, struct exp_result *res,
-            char err[CDN_ERR_LEN]);
+int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ERR_LEN]);
 
 /* The JSON answer; NULL on ENOMEM. */
 json_t *exp_render(const struct exp_plan *plan, const struct exp_world *w,

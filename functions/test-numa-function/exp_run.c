@@ -210,10 +210,8 @@ static void hold(int64_t ms)
         ;
 }
 
-int exp_run(const struct exp_plan *plan, const struct exp_world *w, struct exp_result *res,
-            char err[CDN_ERR_LEN])
+int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ERR_LEN])
 {
-    (void)w;
     memset(res, 0, sizeof *res);
     int64_t n = plan->params.iterations;
     struct exp_chunk *chunks = calloc((size_t)n, sizeof *chunks);

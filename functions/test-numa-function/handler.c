@@ -117,7 +117,7 @@ static int experiment(struct fn_state *s, const struct fn_request *req, struct f
     if (rc == 0)
         rc = exp_plan_make(&params, &world, &s->limits, &plan, err);
     if (rc == 0)
-        rc = exp_run(&plan, &world, result, err);
+        rc = exp_run(&plan, result, err);
     pthread_mutex_unlock(&s->experiment_lock);
     if (rc == 0 && !(res->json = exp_render(&plan, &world, result)))
         rc = (cdn_err(err, ENOMEM, "rendering the answer"), 500);
