@@ -21,6 +21,11 @@ STANDIN_IMAGE=${STANDIN_IMAGE:-c-debian-numa/watchdog-standin:test}
 
 log() { echo "base-images: $*"; }
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+# scratch_image DIR TAG: DIR/fwatchdog alone in a FROM scratch image, as the watchdog images are.
+scratch_image() {
+    printf 'FROM scratch\nCOPY fwatchdog /fwatchdog\nENTRYPOINT ["/fwatchdog"]\n' >"$1/Dockerfile"
+    docker build -q -t "$2" "$1" >/dev/null
+}
 
 mirror() {
     if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
@@ -101,8 +106,7 @@ else
     trap 'rm -rf "$work"' EXIT INT TERM
     if gobuild "github.com/openfaas/of-watchdog@$WATCHDOG_COMMIT" "$work"; then
         mv "$work/of-watchdog" "$work/fwatchdog"
-        printf 'FROM scratch\nCOPY fwatchdog /fwatchdog\nENTRYPOINT ["/fwatchdog"]\n' >"$work/Dockerfile"
-        docker build -q -t "$WATCHDOG_IMAGE" "$work" >/dev/null
+        scratch_image "$work" "$WATCHDOG_IMAGE"
         log "$WATCHDOG_IMAGE made"
     else
         log "$WATCHDOG_IMAGE unavailable"
@@ -119,8 +123,7 @@ if ! have_image "$WATCHDOG_IMAGE"; then
         trap 'rm -rf "$work"' EXIT INT TERM
         (cd "$ROOT/tests/image/watchdog-standin" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
             timeout 300 "$GO" build -trimpath -ldflags "-s -w" -o "$work/fwatchdog" .)
-        printf 'FROM scratch\nCOPY fwatchdog /fwatchdog\nENTRYPOINT ["/fwatchdog"]\n' >"$work/Dockerfile"
-        docker build -q -t "$STANDIN_IMAGE" "$work" >/dev/null
+        scratch_image "$work" "$STANDIN_IMAGE"
         rm -rf "$work"; trap - EXIT INT TERM
     fi
 fi

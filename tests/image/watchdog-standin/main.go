@@ -144,25 +144,29 @@ func main() {
 		log.Printf("%s %s - %s - (%.4fs)", r.Method, r.RequestURI, res.Status, time.Since(start).Seconds())
 	}
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("/_/health", func(w http.ResponseWriter, r *http.Request) {
+	// healthy answers 405 or 503 itself and returns false unless r is a GET while the lock file
+	// exists and the watchdog still accepts work (both /_/health and /_/ready start so).
+	healthy := func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method != http.MethodGet {
 			w.WriteHeader(http.StatusMethodNotAllowed)
-			return
+			return false
 		}
 		if _, err := os.Stat(lockPath()); err != nil || atomic.LoadInt32(&accepting) == 0 {
 			w.WriteHeader(http.StatusServiceUnavailable)
+			return false
+		}
+		return true
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/_/health", func(w http.ResponseWriter, r *http.Request) {
+		if !healthy(w, r) {
 			return
 		}
 		w.Write([]byte("OK"))
 	})
 	mux.HandleFunc("/_/ready", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet {
-			w.WriteHeader(http.StatusMethodNotAllowed)
-			return
-		}
-		if _, err := os.Stat(lockPath()); err != nil || atomic.LoadInt32(&accepting) == 0 {
-			w.WriteHeader(http.StatusServiceUnavailable)
+		if !healthy(w, r) {
 			return
 		}
 		if readyPath == "" {
