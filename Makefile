@@ -2,26 +2,32 @@
 #   make run     build, start test-numa-function under numactl --membind on loopback, invoke it once
 #   make test    every test suite (unit, integration, and the suites in mk/*.mk)
 #   make unit    cmocka unit tests only;  make check: unit + integration (the quick loop)
-# Each suite's fragment in mk/ appends its Debian packages to DEB_PACKAGES and its target to TEST_SUITES.
+# Debian packages come in sets: DEPS_base for build/run/unit/check, and one set per suite, defined in
+# the suite's fragment in mk/ (which also appends its target to TEST_SUITES). A target depends on the
+# stamp of each set it uses, $(call deps_stamp,NAME); the stamp's name carries a hash of the list, so
+# changing a list installs again.
 TEMPLATE := template/c-debian-numa
 FUNCTION := functions/test-numa-function
 BUILD := $(CURDIR)/build
 SERVER := $(BUILD)/test-numa-function/server
 SAMPLE_SERVER := $(BUILD)/sample-function/server
 
-DEB_PACKAGES := build-essential pkg-config libmicrohttpd-dev libjansson-dev libnuma-dev numactl \
-	libcmocka-dev curl jq python3 git
+DEPS_base := build-essential pkg-config libmicrohttpd-dev libjansson-dev libnuma-dev numactl \
+	libcmocka-dev curl jq
 TEST_SUITES :=
+deps_stamp = $(BUILD)/.deps/$(1)-$(firstword $(shell printf '%s\n' $(sort $(DEPS_$(1))) | md5sum))
 
 include $(sort $(wildcard mk/*.mk))
 
 .PHONY: all deps build run unit integration check test clean
 all: build
 
-deps: $(BUILD)/.deps-$(words $(DEB_PACKAGES))
-$(BUILD)/.deps-%:
-	@mkdir -p $(BUILD)
-	scripts/install-deps.sh $(DEB_PACKAGES)
+deps: $(call deps_stamp,base)
+# $(BUILD)/.deps/NAME-HASH: the set DEPS_NAME is installed.
+$(BUILD)/.deps/%:
+	@mkdir -p $(@D)
+	scripts/install-deps.sh $(DEPS_$(firstword $(subst -, ,$*)))
+	@rm -f $(@D)/$(firstword $(subst -, ,$*))-*
 	@touch $@
 
 build: deps

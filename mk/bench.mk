@@ -3,7 +3,7 @@
 # accounting overhead; HTTP runtime vs Go net/http and Python http.server (wrk); cold start.
 # Writes bench/results.md and bench/*.png; scratch output in bench/out/. Not part of `make test`.
 # The Go peer is built with Debian's Go (golang-go, /usr/lib/go/bin/go), whatever else is on PATH.
-DEB_PACKAGES += build-essential wrk gnuplot-nox numactl golang-go python3 curl git
+DEPS_bench := build-essential wrk gnuplot-nox numactl golang-go python3 curl git
 
 BENCH_DIR := bench
 BENCH_OUT := $(BENCH_DIR)/out
@@ -16,7 +16,7 @@ BENCH_TIMEOUT ?= 900
 bench: build bench-peers
 	timeout --kill-after=10 $(BENCH_TIMEOUT) /usr/bin/python3 $(BENCH_DIR)/run.py $(BUILD) $(BENCH_OUT)
 
-bench-peers: deps $(BENCH_OUT)/bare_loop $(BENCH_OUT)/coldstart $(BENCH_OUT)/go_http
+bench-peers: deps $(call deps_stamp,bench) $(BENCH_OUT)/bare_loop $(BENCH_OUT)/coldstart $(BENCH_OUT)/go_http
 
 $(BENCH_OUT)/bare_loop: $(BENCH_DIR)/bare_loop.c $(BENCH_DIR)/cli.h
 	@mkdir -p $(@D)

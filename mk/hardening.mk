@@ -5,7 +5,7 @@
 #   make hardening-test   everything above (about 4-5 minutes; fuzzing FUZZ_SECONDS=60)
 #   make fuzz             fuzz the parsers longer (FUZZ_LONG_SECONDS, default 600)
 #   make san-unit         the unit tests under ASan+UBSan only
-DEB_PACKAGES += clang libclang-rt-14-dev wrk valgrind libseccomp-dev python3 iproute2 procps \
+DEPS_hardening := clang libclang-rt-14-dev wrk valgrind libseccomp-dev python3 iproute2 procps \
 	curl jq numactl
 TEST_SUITES += hardening-test
 
@@ -24,21 +24,21 @@ FUZZ_SRC := $(filter-out $(TEMPLATE)/src/main.c,$(wildcard $(TEMPLATE)/src/*.c))
 FUZZ_HDR := $(wildcard $(TEMPLATE)/*.h $(TEMPLATE)/src/*.h $(FUNCTION)/*.h)
 
 .PHONY: hardening-test san-build san-unit fuzz
-san-build: deps
+san-build: deps $(call deps_stamp,hardening)
 	$(MAKE) -C $(TEMPLATE) FUNCTION_DIR=$(CURDIR)/$(FUNCTION) BUILD_DIR=$(SAN_BUILD)/test-numa-function SAN=1
 	$(MAKE) -C $(TEMPLATE) FUNCTION_DIR=function BUILD_DIR=$(SAN_BUILD)/sample-function SAN=1
 
 san-unit: san-build
 	$(SAN_ENV) $(MAKE) -C $(TEMPLATE) FUNCTION_DIR=$(CURDIR)/$(FUNCTION) BUILD_DIR=$(SAN_BUILD)/test-numa-function SAN=1 unit
 
-$(FUZZER): tests/fuzz/fuzz_parsers.c $(FUZZ_SRC) $(FUZZ_HDR) | deps
+$(FUZZER): tests/fuzz/fuzz_parsers.c $(FUZZ_SRC) $(FUZZ_HDR) | deps $(call deps_stamp,hardening)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-I$(TEMPLATE) -I$(TEMPLATE)/src -I$(FUNCTION) $$(pkg-config --cflags jansson libmicrohttpd numa) \
 		-o $@ tests/fuzz/fuzz_parsers.c $(FUZZ_SRC) $$(pkg-config --libs jansson libmicrohttpd numa) -lpthread
 
-$(NO_MEMPOLICY): tests/hardening/no_mempolicy.c | deps
+$(NO_MEMPOLICY): tests/hardening/no_mempolicy.c | deps $(call deps_stamp,hardening)
 	@mkdir -p $(@D)
 	$(HARDENING_CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -o $@ $< \
 		$$(pkg-config --cflags --libs libseccomp)
