@@ -112,14 +112,6 @@ static enum MHD_Result queue_error(struct MHD_Connection *c, struct req_state *s
     return queue_text(c, st, status, body, len, "application/json", NULL, 0);
 }
 
-static void response_free(struct fn_response *res)
-{
-    json_decref(res->json);
-    free(res->text);
-    res->json = NULL;
-    res->text = NULL;
-}
-
 /* Hands the complete request to the function and queues what it answers. */
 static enum MHD_Result run_handler(struct srv *s, struct MHD_Connection *c, struct req_state *st,
                                    const char *url, const char *method)
@@ -136,25 +128,12 @@ static enum MHD_Result run_handler(struct srv *s, struct MHD_Connection *c, stru
     struct fn_response res = {0};
     char err[CDN_ERR_LEN] = "";
     int rc = fn_handle(s->fn_state, &req, &res, err);
-    if (rc != 0) {
-        response_free(&res);
-        return queue_error(c, st, rc >= 400 && rc <= 599 ? rc : 500, err[0] ? err : "handler failed");
-    }
-    int status = res.status ? res.status : 200;
-    if (res.json) {
-        size_t len = 0;
-        char *text = render_json(res.json, &len);
-        const char *type = res.content_type ? res.content_type : "application/json";
-        response_free(&res);
-        if (!text)
-            return queue_error(c, st, 500, "rendering the answer failed");
-        return queue_text(c, st, status, text, len, type, res.headers, res.n_headers);
-    }
-    char *text = res.text ? res.text : strdup("");
-    if (!text)
-        return queue_error(c, st, 500, "out of memory");
-    return queue_text(c, st, status, text, res.text ? res.text_len : 0,
-                      res.content_type ? res.content_type : "text/plain", res.headers, res.n_headers);
+    struct resp_out out;
+    if (resp_build(rc, &res, err, &out) != 0)
+        return MHD_NO;
+    /* The handler's headers go with the handler's own answer only. */
+    return queue_text(c, st, out.status, out.body, out.len, out.content_type, res.headers,
+                      rc == 0 ? res.n_headers : 0);
 }
 
 /* Appends a piece of the body, or records 413 once the limit is passed (the rest is drained). */

@@ -45,4 +45,16 @@ char *render_json(const json_t *value, size_t *len);
 /* {"error": text} as malloc'd JSON text. Never NULL unless out of memory. */
 char *render_error(const char *text, size_t *len);
 
+/* response.c */
+struct resp_out {
+    int status;
+    char *body;                 /* malloc'd; the caller frees it */
+    size_t len;
+    const char *content_type;   /* static, or the handler's */
+};
+/* Turns one fn_handle() outcome into a response: rc 0 renders res (json, else text; status 0 is
+ * 200, an invalid status is a 500), any other rc becomes {"error": err} with rc as the status (500
+ * outside 400..599). res->json and res->text are consumed. -1 only when out of memory. */
+int resp_build(int rc, struct fn_response *res, const char *err, struct resp_out *out);
+
 #endif /* CDN_INTERNAL_H */

@@ -5,7 +5,7 @@
 
 char *render_json(const json_t *value, size_t *len)
 {
-    char *text = json_dumps(value, JSON_COMPACT);
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY); /* a bare string or number too */
     if (text)
         *len = strlen(text);
     return text;
