@@ -37,9 +37,12 @@ build: deps
 run: build
 	scripts/run-local.sh $(SERVER)
 
-# The runtime's tests and test-numa-function's own, linked with that function.
+# The runtime's tests and test-numa-function's own, linked with that function; then the sample
+# function's own tests (function/tests), as the image's build stage runs them.
 unit: build
 	$(MAKE) -C $(TEMPLATE) FUNCTION_DIR=$(CURDIR)/$(FUNCTION) BUILD_DIR=$(BUILD)/test-numa-function unit
+	$(MAKE) -C $(TEMPLATE) FUNCTION_DIR=function BUILD_DIR=$(BUILD)/sample-function \
+		UNIT_SRC=function/tests/test_handler.c unit
 
 integration: build
 	tests/integration/run.sh $(SERVER) $(SAMPLE_SERVER)

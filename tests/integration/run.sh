@@ -23,6 +23,10 @@ call GET /_/ready
 check "readiness path answers 200" [ "$STATUS" = 200 ]
 call GET '/hello?x=1'
 check "GET passes the path to the handler" jq_true '.path == "/hello" and .method == "GET"'
+call GET '/text?name=numa'
+check "a text answer: the handler's bytes" [ "$STATUS $BODY" = "200 Hello, numa"$'\n' ]
+call DELETE /
+check "a method the handler refuses: 405 JSON naming it" jq_true '.error | test("DELETE not allowed")'
 call POST / -H 'Transfer-Encoding: chunked' --data-binary 'abcdefghij'
 check "chunked body without Content-Length reaches the handler (10 bytes)" jq_true '.body_bytes == 10'
 call POST / -H 'Expect: 100-continue' --data-binary 'abc'
