@@ -19,7 +19,7 @@ deps_stamp = $(BUILD)/.deps/$(1)-$(firstword $(shell printf '%s\n' $(sort $(DEPS
 
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all deps build run unit integration check test clean
+.PHONY: all deps build run unit integration style check test clean
 all: build
 
 deps: $(call deps_stamp,base)
@@ -47,10 +47,14 @@ unit: build
 integration: build
 	tests/integration/run.sh $(SERVER) $(SAMPLE_SERVER)
 
-check: unit integration
+# The house style's size limits (scripts/check-style.sh): no C file over 400 lines, no function over 60.
+style:
+	scripts/check-style.sh
+
+check: style unit integration
 
 test: check $(TEST_SUITES)
-	@echo "make test: all suites passed ($(words unit integration $(TEST_SUITES)) suites)"
+	@echo "make test: all suites passed ($(words style unit integration $(TEST_SUITES)) suites)"
 
 clean:
 	rm -rf $(BUILD)

@@ -126,6 +126,73 @@ static long long anon_huge_bytes(void)
     return kb < 0 ? -1 : kb * 1024;
 }
 
+/* Maps one chunk: 2 MiB-aligned with MADV_HUGEPAGE for thp, else a plain mapping. NULL on error. */
+static char *map_chunk(size_t len, int thp)
+{
+    if (thp) {
+        char *p = map_aligned(len);
+        if (p != NULL && madvise(p, len, MADV_HUGEPAGE) != 0) {
+            perror("madvise(MADV_HUGEPAGE)");
+            munmap(p, len);
+            return NULL;
+        }
+        return p;
+    }
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        perror("mmap");
+        return NULL;
+    }
+    return p;
+}
+
+/* Unmaps the first n chunks; 0, or -1 after the first failure (the rest are still unmapped). */
+static int unmap_chunks(char **chunks, long n, size_t len)
+{
+    int rc = 0;
+    for (long i = 0; i < n; i++) {
+        if (munmap(chunks[i], len) != 0) {
+            perror("munmap");
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+/* The loop under test: map every chunk, touch every page, unmap; prints one JSON line. */
+static int run(const struct bare_opts *o, char **chunks)
+{
+    size_t len = (size_t)o->chunk_mb * 1024 * 1024;
+    long mapped = 0;
+    double t0, t1, t2, t3, r0;
+    if (now(&t0) != 0)
+        return 1;
+    for (; mapped < o->iterations; mapped++)
+        if ((chunks[mapped] = map_chunk(len, o->thp)) == NULL)
+            return unmap_chunks(chunks, mapped, len), 1;
+    if (now(&t1) != 0)
+        return unmap_chunks(chunks, mapped, len), 1;
+    for (long i = 0; i < o->iterations; i++) {
+        volatile char *p = chunks[i];
+        for (size_t off = 0; off < len; off += BARE_PAGE)
+            p[off] = 1;
+    }
+    if (now(&t2) != 0)
+        return unmap_chunks(chunks, mapped, len), 1;
+    long long huge = anon_huge_bytes();
+    if (now(&r0) != 0 || unmap_chunks(chunks, mapped, len) != 0 || now(&t3) != 0)
+        return 1;
+    printf("{\"allocate_s\":%.6f,\"touch_s\":%.6f,\"alloc_touch_s\":%.6f,\"release_s\":%.6f,"
+           "\"anon_huge_bytes\":%lld,\"chunks\":%ld,\"chunk_bytes\":%zu,\"thp\":%s}\n",
+           t1 - t0, t2 - t1, t2 - t0, t3 - r0, huge, o->iterations, len,
+           o->thp ? "true" : "false");
+    if (fflush(stdout) != 0) {
+        perror("stdout");
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct bare_opts o;
@@ -133,75 +200,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bare_loop [-n ITERATIONS 1-100000] [-c CHUNK_MB 1-1024] [-t]\n");
         return 2;
     }
-    size_t len = (size_t)o.chunk_mb * 1024 * 1024;
     char **chunks = calloc((size_t)o.iterations, sizeof *chunks);
     if (chunks == NULL) {
         perror("calloc");
         return 1;
     }
-    int rc = 1;
-    long mapped = 0;
-    double t0, t1, t2, t3;
-    if (now(&t0) != 0)
-        goto out;
-    for (long i = 0; i < o.iterations; i++) {
-        if (o.thp) {
-            chunks[i] = map_aligned(len);
-            if (chunks[i] == NULL)
-                goto out;
-            mapped++;
-            if (madvise(chunks[i], len, MADV_HUGEPAGE) != 0) {
-                perror("madvise(MADV_HUGEPAGE)");
-                goto out;
-            }
-        } else {
-            void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-            if (p == MAP_FAILED) {
-                perror("mmap");
-                goto out;
-            }
-            chunks[i] = p;
-            mapped++;
-        }
-    }
-    if (now(&t1) != 0)
-        goto out;
-    for (long i = 0; i < o.iterations; i++) {
-        volatile char *p = chunks[i];
-        for (size_t off = 0; off < len; off += BARE_PAGE)
-            p[off] = 1;
-    }
-    if (now(&t2) != 0)
-        goto out;
-    long long huge = anon_huge_bytes();
-    double r0;
-    if (now(&r0) != 0)
-        goto out;
-    for (long i = 0; i < mapped; i++) {
-        if (munmap(chunks[i], len) != 0) {
-            perror("munmap");
-            goto out;
-        }
-    }
-    mapped = 0;
-    if (now(&t3) != 0)
-        goto out;
-    printf("{\"allocate_s\":%.6f,\"touch_s\":%.6f,\"alloc_touch_s\":%.6f,\"release_s\":%.6f,"
-           "\"anon_huge_bytes\":%lld,\"chunks\":%ld,\"chunk_bytes\":%zu,\"thp\":%s}\n",
-           t1 - t0, t2 - t1, t2 - t0, t3 - r0, huge, o.iterations, len,
-           o.thp ? "true" : "false");
-    if (fflush(stdout) != 0) {
-        perror("stdout");
-        goto out;
-    }
-    rc = 0;
-out:
-    for (long i = 0; i < mapped; i++) {
-        if (munmap(chunks[i], len) != 0) {
-            perror("munmap");
-            rc = 1;
-        }
-    }
+    int rc = run(&o, chunks);
     free(chunks);
     return rc;
 }

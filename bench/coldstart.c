@@ -178,7 +178,7 @@ static int stop_child(pid_t pid)
     for (int i = 0; i < CS_REAP_TRIES; i++) {
         int st;
         pid_t w = waitpid(pid, &st, WNOHANG);
-        if (w == pid)
+        if (w == pid || (w < 0 && errno == ECHILD)) /* ECHILD: already reaped */
             return 0;
         if (w < 0) {
             perror("waitpid");
@@ -193,25 +193,11 @@ static int stop_child(pid_t pid)
     return -1;
 }
 
-/* One repetition: prints its line and returns 0, or -1 on failure. */
-static int one_rep(const struct cs_opts *o, long rep)
+/* Starts the program with FN_PORT=port. Returns its pid, or -1. */
+static pid_t spawn(const struct cs_opts *o, long port)
 {
-    long port = o->port + rep;
-    int probe = try_connect(port);
-    if (probe >= 0) {
-        fprintf(stderr, "port %ld: something already listens\n", port);
-        if (close(probe) != 0)
-            perror("close");
-        return -1;
-    }
-    if (probe == -1)
-        return -1;
     char port_text[16];
     snprintf(port_text, sizeof port_text, "%ld", port);
-
-    struct timespec t0, t1;
-    if (now(&t0) != 0)
-        return -1;
     pid_t pid = fork();
     if (pid < 0) {
         perror("fork");
@@ -226,50 +212,70 @@ static int one_rep(const struct cs_opts *o, long rep)
         perror("execvp");
         _exit(127);
     }
+    return pid;
+}
 
-    int rc = -1;
-    long attempts = 0;
+/* Polls until the program answers 200 on o->path: 1 with *attempts set, 0 when it has not yet
+ * (poll again), -1 on failure (it exited, answered something else, or a call failed). */
+static int poll_once(const struct cs_opts *o, pid_t pid, long port)
+{
+    int st;
+    pid_t w = waitpid(pid, &st, WNOHANG);
+    if (w == pid) {
+        fprintf(stderr, "%s exited before answering (status %d)\n", o->argv[0], st);
+        return -1;
+    }
+    if (w < 0) {
+        perror("waitpid");
+        return -1;
+    }
+    int fd = try_connect(port);
+    if (fd == -1)
+        return -1;
+    if (fd < 0)
+        return 0;
+    int status = get_status(fd, o->path, port);
+    if (close(fd) != 0)
+        perror("close");
+    if (status > 0 && status != 200)
+        fprintf(stderr, "%s answered %d\n", o->argv[0], status);
+    return status == 200 ? 1 : status == 0 ? 0 : -1;
+}
+
+/* One repetition: prints its line and returns 0, or -1 on failure. */
+static int one_rep(const struct cs_opts *o, long rep)
+{
+    long port = o->port + rep;
+    int probe = try_connect(port);
+    if (probe >= 0) {
+        fprintf(stderr, "port %ld: something already listens\n", port);
+        if (close(probe) != 0)
+            perror("close");
+        return -1;
+    }
+    struct timespec t0, t1;
+    if (probe == -1 || now(&t0) != 0)
+        return -1;
+    pid_t pid = spawn(o, port);
+    if (pid < 0)
+        return -1;
     struct timespec poll = {.tv_sec = 0, .tv_nsec = CS_POLL_NS};
-    long max_attempts = o->timeout_ms * 1000000L / CS_POLL_NS;
-    for (; attempts < max_attempts; attempts++) {
-        int st;
-        pid_t w = waitpid(pid, &st, WNOHANG);
-        if (w == pid) {
-            fprintf(stderr, "%s exited before answering (status %d)\n", o->argv[0], st);
-            return -1;
-        }
-        if (w < 0) {
-            perror("waitpid");
-            break;
-        }
-        int fd = try_connect(port);
-        if (fd == -1)
-            break;
-        if (fd >= 0) {
-            int status = get_status(fd, o->path, port);
-            if (close(fd) != 0)
-                perror("close");
-            if (status == 200) {
-                if (now(&t1) != 0)
-                    break;
-                printf("%ld %ld %.6f %ld\n", rep, port, elapsed(&t0, &t1), attempts + 1);
-                rc = 0;
-                break;
-            }
-            if (status < 0)
-                break;
-            if (status > 0) {
-                fprintf(stderr, "%s answered %d\n", o->argv[0], status);
-                break;
-            }
-        }
-        if (nanosleep(&poll, NULL) != 0 && errno != EINTR) {
+    long max_attempts = o->timeout_ms * 1000000L / CS_POLL_NS, attempts = 0;
+    int got = 0;
+    while (got == 0 && attempts++ < max_attempts) {
+        got = poll_once(o, pid, port);
+        if (got == 0 && nanosleep(&poll, NULL) != 0 && errno != EINTR) {
             perror("nanosleep");
-            break;
+            got = -1;
         }
     }
-    if (rc != 0 && attempts >= max_attempts)
+    int rc = -1;
+    if (got == 1 && now(&t1) == 0) {
+        printf("%ld %ld %.6f %ld\n", rep, port, elapsed(&t0, &t1), attempts);
+        rc = 0;
+    } else if (got == 0) {
         fprintf(stderr, "%s: no answer within %ld ms\n", o->argv[0], o->timeout_ms);
+    }
     if (stop_child(pid) != 0)
         rc = -1;
     return rc;
