@@ -225,15 +225,20 @@ int place_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
 json_t *place_to_json(const struct place_result *r, cdn_nodeset target);
 
 /* ---- cgroup memory headroom (cgroup.c) ---- */
+/* The limit that binds the process: of its own memory cgroup and every parent up to the mount's
+ * root (a Kubernetes pod's limit sits on the pod's cgroup, the container's below it), the one
+ * that leaves the least room (limit - usage; with equal usage, the smallest limit). */
 struct cg_memory {
     int version;            /* 1 or 2; 0 if no memory controller was found */
-    char path[512];         /* the cgroup's directory */
-    int64_t limit;          /* bytes; -1 = unlimited */
-    int64_t usage;          /* bytes */
-    const char *limit_file; /* "memory.max" or "memory.limit_in_bytes" */
+    char path[512];         /* the process's own cgroup directory */
+    int64_t limit;          /* bytes; -1 = no limit anywhere on the path */
+    int64_t usage;          /* bytes in use in the cgroup that set limit (own cgroup's if none) */
+    char limit_file[640];   /* the file that set limit ("" if none), e.g.
+                             * /sys/fs/cgroup/kubepods.slice/kubepods-pod1.slice/memory.max */
 };
-/* Finds the calling process's memory cgroup from proc_cgroup
- * ("/proc/self/cgroup") under cgroup_root ("/sys/fs/cgroup"). */
+/* Finds the calling process's memory cgroup from proc_cgroup ("/proc/self/cgroup") under
+ * cgroup_root ("/sys/fs/cgroup") and reads the limits on its path. A limit or usage file that
+ * exists but does not hold one byte count is an error naming the file. */
 int cg_memory_read(const char *proc_cgroup, const char *cgroup_root, struct cg_memory *out,
                    char err[CDN_ERR_LEN]);
 /* limit - usage, or INT64_MAX when unlimited. */

@@ -7,7 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Reads a whole small file (sysfs, procfs) into buf, NUL-terminated, trailing newline removed. */
+/* Reads a whole small file (sysfs, procfs) into buf, NUL-terminated, trailing newline removed.
+ * A file that does not fit in len - 1 bytes is an error (EFBIG), never cut short. */
 int cdn_read_small_file(const char *path, char *buf, size_t len, char err[CDN_ERR_LEN]);
 
 /* util.c: the node ids that have a nodeN directory under sysfs_root/devices/system/node
