@@ -117,13 +117,28 @@ int cdn_nodeset_parse(const char *text, cdn_nodeset *out, char err[CDN_ERR_LEN])
 void cdn_nodeset_format(cdn_nodeset set, char *buf, size_t len);
 json_t *cdn_nodeset_json(cdn_nodeset set);   /* [0,1,2]; NULL on ENOMEM */
 
+/* A set of CPU ids as a bitmap: CDN_MAX_CPUS is the largest NR_CPUS any Linux configuration
+ * allows, so a kernel cpulist always fits and is never cut short. */
+#define CDN_MAX_CPUS 8192
+typedef struct {
+    uint64_t bits[CDN_MAX_CPUS / 64];
+} cdn_cpuset;
+/* Parses a kernel cpulist ("0-3,8", "" for none, one trailing newline allowed); -1 on
+ * malformed text or an id >= CDN_MAX_CPUS. */
+int cdn_cpuset_parse(const char *text, cdn_cpuset *out, char err[CDN_ERR_LEN]);
+/* Reads and parses a cpulist file of any length (sysfs nodeN/cpulist); errors name the file. */
+int cdn_cpuset_read(const char *path, cdn_cpuset *out, char err[CDN_ERR_LEN]);
+int cdn_cpuset_has(const cdn_cpuset *set, int cpu);
+int cdn_cpuset_count(const cdn_cpuset *set);
+char *cdn_cpuset_format(const cdn_cpuset *set);         /* "0-3,8", malloc'd; NULL on ENOMEM */
+json_t *cdn_cpuset_list_json(const cdn_cpuset *set);    /* "0-3,8" as a JSON string */
+
 /* ---- topology (topology.c) ---- */
-#define CDN_MAX_CPUS 1024
 struct topo_node {
     int id;
     int64_t mem_total;      /* bytes, from nodeN/meminfo */
     int64_t mem_free;       /* bytes */
-    char cpus[256];         /* kernel cpulist, "" for a memory-only node */
+    cdn_cpuset cpus;        /* nodeN/cpulist, empty for a memory-only node */
     int n_cpus;
     int distance[CDN_MAX_NODES]; /* distance[j] to node j, -1 if unknown */
 };
@@ -150,8 +165,8 @@ struct proc_policy {
     const char *mode_name;  /* "default", "bind", "interleave", "preferred", "local", ... */
     cdn_nodeset nodes;      /* policy nodes read back with get_mempolicy */
     cdn_nodeset mems_allowed;   /* /proc/self/status Mems_allowed_list */
-    char mems_allowed_list[256];
-    char cpus_allowed_list[256];
+    char mems_allowed_list[256];    /* mems_allowed printed as a list (fits: ids are < 64) */
+    cdn_cpuset cpus_allowed;        /* /proc/self/status Cpus_allowed_list */
     int cpu;                /* CPU this thread runs on (sched_getcpu) */
     int cpu_node;           /* its node, -1 if unknown */
 };

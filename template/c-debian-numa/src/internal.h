@@ -16,6 +16,9 @@ int cdn_read_small_file(const char *path, char *buf, size_t len, char err[CDN_ER
 int cdn_node_dirs(const char *sysfs_root, char *dir, size_t dir_len, cdn_nodeset *nodes,
                   char err[CDN_ERR_LEN]);
 
+/* policy.c: Mems_allowed_list and Cpus_allowed_list from a /proc/PID/status file into out. */
+int policy_read_status(const char *proc_status, struct proc_policy *out, char err[CDN_ERR_LEN]);
+
 /* listen.c and http_server.c */
 struct srv_config {
     const char *addr;           /* "127.0.0.1" */
