@@ -163,6 +163,12 @@ static bool blank(const char *s, size_t n)
 static int parse_body(const struct fn_request *req, struct exp_params *p, unsigned *seen,
                       char err[CDN_ERR_LEN])
 {
+    /* JSON text never contains a raw NUL (inside a string it is a control character, outside
+     * one no token starts with it); refuse it by name wherever it is, before the parser. */
+    const char *nul = memchr(req->body, '\0', req->body_len);
+    if (nul)
+        return cdn_err(err, 0, "malformed JSON body: NUL byte at offset %zu (JSON does not allow "
+                       "one anywhere)", (size_t)(nul - req->body));
     if (blank(req->body, req->body_len))
         return 0;
     json_error_t je;

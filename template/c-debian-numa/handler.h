@@ -117,13 +117,28 @@ int cdn_nodeset_parse(const char *text, cdn_nodeset *out, char err[CDN_ERR_LEN])
 void cdn_nodeset_format(cdn_nodeset set, char *buf, size_t len);
 json_t *cdn_nodeset_json(cdn_nodeset set);   /* [0,1,2]; NULL on ENOMEM */
 
+/* A set of CPU ids as a bitmap: CDN_MAX_CPUS is the largest NR_CPUS any Linux configuration
+ * allows, so a kernel cpulist always fits and is never cut short. */
+#define CDN_MAX_CPUS 8192
+typedef struct {
+    uint64_t bits[CDN_MAX_CPUS / 64];
+} cdn_cpuset;
+/* Parses a kernel cpulist ("0-3,8", "" for none, one trailing newline allowed); -1 on
+ * malformed text or an id >= CDN_MAX_CPUS. */
+int cdn_cpuset_parse(const char *text, cdn_cpuset *out, char err[CDN_ERR_LEN]);
+/* Reads and parses a cpulist file of any length (sysfs nodeN/cpulist); errors name the file. */
+int cdn_cpuset_read(const char *path, cdn_cpuset *out, char err[CDN_ERR_LEN]);
+int cdn_cpuset_has(const cdn_cpuset *set, int cpu);
+int cdn_cpuset_count(const cdn_cpuset *set);
+char *cdn_cpuset_format(const cdn_cpuset *set);         /* "0-3,8", malloc'd; NULL on ENOMEM */
+json_t *cdn_cpuset_list_json(const cdn_cpuset *set);    /* "0-3,8" as a JSON string */
+
 /* ---- topology (topology.c) ---- */
-#define CDN_MAX_CPUS 1024
 struct topo_node {
     int id;
     int64_t mem_total;      /* bytes, from nodeN/meminfo */
     int64_t mem_free;       /* bytes */
-    char cpus[256];         /* kernel cpulist, "" for a memory-only node */
+    cdn_cpuset cpus;        /* nodeN/cpulist, empty for a memory-only node */
     int n_cpus;
     int distance[CDN_MAX_NODES]; /* distance[j] to node j, -1 if unknown */
 };
@@ -150,8 +165,8 @@ struct proc_policy {
     const char *mode_name;  /* "default", "bind", "interleave", "preferred", "local", ... */
     cdn_nodeset nodes;      /* policy nodes read back with get_mempolicy */
     cdn_nodeset mems_allowed;   /* /proc/self/status Mems_allowed_list */
-    char mems_allowed_list[256];
-    char cpus_allowed_list[256];
+    char mems_allowed_list[256];    /* mems_allowed printed as a list (fits: ids are < 64) */
+    cdn_cpuset cpus_allowed;        /* /proc/self/status Cpus_allowed_list */
     int cpu;                /* CPU this thread runs on (sched_getcpu) */
     int cpu_node;           /* its node, -1 if unknown */
 };
@@ -225,15 +240,20 @@ int place_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
 json_t *place_to_json(const struct place_result *r, cdn_nodeset target);
 
 /* ---- cgroup memory headroom (cgroup.c) ---- */
+/* The limit that binds the process: of its own memory cgroup and every parent up to the mount's
+ * root (a Kubernetes pod's limit sits on the pod's cgroup, the container's below it), the one
+ * that leaves the least room (limit - usage; with equal usage, the smallest limit). */
 struct cg_memory {
     int version;            /* 1 or 2; 0 if no memory controller was found */
-    char path[512];         /* the cgroup's directory */
-    int64_t limit;          /* bytes; -1 = unlimited */
-    int64_t usage;          /* bytes */
-    const char *limit_file; /* "memory.max" or "memory.limit_in_bytes" */
+    char path[512];         /* the process's own cgroup directory */
+    int64_t limit;          /* bytes; -1 = no limit anywhere on the path */
+    int64_t usage;          /* bytes in use in the cgroup that set limit (own cgroup's if none) */
+    char limit_file[640];   /* the file that set limit ("" if none), e.g.
+                             * /sys/fs/cgroup/kubepods.slice/kubepods-pod1.slice/memory.max */
 };
-/* Finds the calling process's memory cgroup from proc_cgroup
- * ("/proc/self/cgroup") under cgroup_root ("/sys/fs/cgroup"). */
+/* Finds the calling process's memory cgroup from proc_cgroup ("/proc/self/cgroup") under
+ * cgroup_root ("/sys/fs/cgroup") and reads the limits on its path. A limit or usage file that
+ * exists but does not hold one byte count is an error naming the file. */
 int cg_memory_read(const char *proc_cgroup, const char *cgroup_root, struct cg_memory *out,
                    char err[CDN_ERR_LEN]);
 /* limit - usage, or INT64_MAX when unlimited. */

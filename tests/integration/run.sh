@@ -175,4 +175,8 @@ check "SIGTERM mid-experiment: the experiment answered 200 and released its memo
     jq_files ".placement.pages == 32768 and .placement.per_node[\"$NODE\"] == 32768 and .memfree.released != null" "$work/c.json"
 check "SIGTERM mid-experiment: process gone" bash -c '! kill -0 "$0" 2>/dev/null' "$pid"
 
+# The stop's deadline, quiesce on kept-alive connections, NUL bytes in the query and the body.
+# shellcheck source=shutdown.sh
+. "$here/shutdown.sh"
+
 summary

@@ -1,81 +1,66 @@
 /* http_server.c: the HTTP/1.1 server on libmicrohttpd. Owns per-request state, the body limit
- * and the body deadline, the readiness path, the request log line, and the call to fn_handle(). */
+ * and the body deadline, the readiness path, the request log line (with the real outcome: what
+ * was answered and whether it reached the client), the call to fn_handle(), and the stop:
+ * quiesce, then stop or abandon what is still in flight. */
 #include "internal.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define SRV_MAX_PAIRS 128    /* headers or query arguments passed to the handler */
 
-struct srv {
-    struct MHD_Daemon *daemon;
-    struct srv_config cfg;
-    void *fn_state;
-    atomic_int_fast64_t in_flight;
-};
+/* req_state.status before an answer is queued, and once srv_abandon() has given up on it. */
+#define STATUS_NONE 0
+#define STATUS_ABANDONED (-1)
 
 /* One request, from its first access-handler call to MHD's completion callback. */
 struct req_state {
     double start;
     char *body;
     size_t len, cap;
-    int refuse_status;          /* 413 once the body went over the limit; the rest is drained */
-    int status;                 /* what was answered, for the log line */
+    int refuse_status;          /* 413 over the body limit, 503 after quiesce; the body is drained */
+    atomic_int status;          /* the answer queued (STATUS_NONE until then), for the log line */
+    const char *dropped;        /* why the server closed the connection without answering */
     char method[16];
     char path[128];
     struct fn_pair pairs[SRV_MAX_PAIRS];
     size_t n_pairs;
+    int bad_pairs;              /* a query argument with a NUL byte, or more than SRV_MAX_PAIRS */
+    struct req_state *prev, *next;  /* in srv.live while in flight */
 };
 
-int srv_config_from_env(struct srv_config *cfg, char err[CDN_ERR_LEN])
-{
-    int64_t port;
-    memset(cfg, 0, sizeof *cfg);
-    cfg->addr = getenv("FN_ADDR") && *getenv("FN_ADDR") ? getenv("FN_ADDR") : "127.0.0.1";
-    cfg->ready_path = "/_/ready";
-    if (cdn_env_int64("FN_PORT", 8082, 1, 65535, &port, err) != 0 ||
-        cdn_env_int64("FN_MAX_BODY_BYTES", 1 << 20, 0, (int64_t)1 << 32, &cfg->max_body_bytes, err) != 0 ||
-        cdn_env_int64("FN_MAX_CONNECTIONS", 1024, 1, 65536, &cfg->max_connections, err) != 0 ||
-        cdn_env_int64("FN_CONNECTION_TIMEOUT", 30, 1, 86400, &cfg->connection_timeout_s, err) != 0 ||
-        cdn_env_int64("FN_BODY_TIMEOUT", 10, 1, 86400, &cfg->body_timeout_s, err) != 0)
-        return -1;
-    cfg->port = (int)port;
-    return 0;
-}
+struct srv {
+    struct MHD_Daemon *daemon;
+    struct srv_config cfg;
+    void *fn_state;
+    atomic_int_fast64_t in_flight;
+    atomic_bool closing;        /* quiesced: requests that start now get 503 */
+    pthread_mutex_t lock;       /* guards live and abandoned */
+    struct req_state *live;     /* requests in flight */
+    bool abandoned;             /* srv_abandon() logged them; the process is exiting */
+};
 
-int srv_listen(const struct srv_config *cfg, char err[CDN_ERR_LEN])
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port)};
-    if (inet_pton(AF_INET, cfg->addr, &sa.sin_addr) != 1)
-        return cdn_err(err, 0, "FN_ADDR=%s: not an IPv4 address", cfg->addr);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return cdn_err(err, errno, "socket");
-    int one = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1024) != 0) {
-        int e = errno;
-        close(fd);
-        return cdn_err(err, e, "cannot listen on %s:%d", cfg->addr, cfg->port);
-    }
-    return fd;
-}
-
+/* Keeps a query argument or header for the handler. A value the handler would see cut short
+ * (a decoded NUL byte: "%00") or one pair too many is refused, never passed on truncated. */
 static enum MHD_Result collect_pair(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
+                                    size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
     struct req_state *st = cls;
-    if (st->n_pairs >= SRV_MAX_PAIRS)
+    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+        st->bad_pairs = 1;
         return MHD_NO;
+    }
+    if (st->n_pairs >= SRV_MAX_PAIRS) {
+        st->bad_pairs = 2;
+        return MHD_NO;
+    }
     st->pairs[st->n_pairs].key = key;
     st->pairs[st->n_pairs].value = value;
     st->n_pairs++;
@@ -95,10 +80,15 @@ static enum MHD_Result queue_text(struct MHD_Connection *c, struct req_state *st
     for (size_t i = 0; ok == MHD_YES && i < n_hdrs; i++)
         if (hdrs[i].key && hdrs[i].value)
             ok = MHD_add_response_header(r, hdrs[i].key, hdrs[i].value);
+    if (ok == MHD_YES && status == MHD_HTTP_SERVICE_UNAVAILABLE)
+        ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    /* Once srv_abandon() has logged this request as never answered, it stays never answered. */
+    int none = STATUS_NONE;
+    if (ok == MHD_YES && !atomic_compare_exchange_strong(&st->status, &none, status))
+        ok = MHD_NO;
     if (ok == MHD_YES)
         ok = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
-    st->status = status;
     return ok;
 }
 
@@ -116,9 +106,14 @@ static enum MHD_Result queue_error(struct MHD_Connection *c, struct req_state *s
 static enum MHD_Result run_handler(struct srv *s, struct MHD_Connection *c, struct req_state *st,
                                    const char *url, const char *method)
 {
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_pair, st);
+    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, collect_pair, st);
     size_t n_query = st->n_pairs;
-    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_pair, st);
+    if (!st->bad_pairs)
+        MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_pair, st);
+    if (st->bad_pairs == 1)
+        return queue_error(c, st, 400, "a query argument contains a NUL byte (%00)");
+    if (st->bad_pairs)
+        return queue_error(c, st, 400, "more than 128 query arguments and headers");
     struct fn_request req = {
         .method = method, .path = url,
         .query = st->pairs, .n_query = n_query,
@@ -164,6 +159,45 @@ static int take_body(const struct srv *s, struct req_state *st, const char *data
     return 0;
 }
 
+/* First call of a request: its state, counted in flight and listed until it completes. */
+static struct req_state *begin_request(struct srv *s, struct MHD_Connection *c, const char *url,
+                                       const char *method)
+{
+    struct req_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    st->start = cdn_now();
+    atomic_init(&st->status, STATUS_NONE);
+    snprintf(st->method, sizeof st->method, "%s", method);
+    snprintf(st->path, sizeof st->path, "%s", url);
+    pthread_mutex_lock(&s->lock);
+    st->next = s->live;
+    if (s->live)
+        s->live->prev = st;
+    s->live = st;
+    pthread_mutex_unlock(&s->lock);
+    /* Counted before closing is read: srv_quiesce() sets closing before the drain reads the
+     * count, so either the drain waits for this request or the request sees closing. */
+    atomic_fetch_add(&s->in_flight, 1);
+    if (atomic_load(&s->closing))
+        st->refuse_status = MHD_HTTP_SERVICE_UNAVAILABLE;
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!st->refuse_status && cl && strtoll(cl, NULL, 10) > s->cfg.max_body_bytes)
+        st->refuse_status = MHD_HTTP_CONTENT_TOO_LARGE;
+    return st;
+}
+
+static enum MHD_Result refuse(const struct srv *s, struct MHD_Connection *c, struct req_state *st)
+{
+    char msg[CDN_ERR_LEN];
+    if (st->refuse_status == MHD_HTTP_SERVICE_UNAVAILABLE)
+        snprintf(msg, sizeof msg, "shutting down: no new requests are taken");
+    else
+        snprintf(msg, sizeof msg, "request body larger than FN_MAX_BODY_BYTES (%lld bytes)",
+                 (long long)s->cfg.max_body_bytes);
+    return queue_error(c, st, st->refuse_status, msg);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **req_cls)
@@ -172,38 +206,54 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct srv *s = cls;
     struct req_state *st = *req_cls;
     if (!st) { /* first call: headers only; answering now would cost keep-alive */
-        st = calloc(1, sizeof *st);
-        if (!st)
-            return MHD_NO;
-        st->start = cdn_now();
-        snprintf(st->method, sizeof st->method, "%s", method);
-        snprintf(st->path, sizeof st->path, "%s", url);
-        *req_cls = st;
-        atomic_fetch_add(&s->in_flight, 1);
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoll(cl, NULL, 10) > s->cfg.max_body_bytes)
-            st->refuse_status = MHD_HTTP_CONTENT_TOO_LARGE;
-        return MHD_YES;
+        *req_cls = begin_request(s, c, url, method);
+        return *req_cls ? MHD_YES : MHD_NO;
     }
     if (*upload_size) {
-        if (cdn_now() - st->start > (double)s->cfg.body_timeout_s)
-            return MHD_NO; /* a client too slow to send its request is dropped */
-        if (take_body(s, st, upload_data, *upload_size) != 0)
+        if (cdn_now() - st->start > (double)s->cfg.body_timeout_s) {
+            st->dropped = "dropped: body not received within FN_BODY_TIMEOUT";
             return MHD_NO;
+        }
+        if (take_body(s, st, upload_data, *upload_size) != 0) {
+            st->dropped = "dropped: no memory for the body";
+            return MHD_NO;
+        }
         *upload_size = 0;
         return MHD_YES;
     }
-    if (st->refuse_status) {
-        char msg[CDN_ERR_LEN];
-        snprintf(msg, sizeof msg, "request body larger than FN_MAX_BODY_BYTES (%lld bytes)",
-                 (long long)s->cfg.max_body_bytes);
-        return queue_error(c, st, st->refuse_status, msg);
-    }
+    if (st->refuse_status)
+        return refuse(s, c, st);
     if (strcmp(url, s->cfg.ready_path) == 0 && strcmp(method, "GET") == 0) {
         char *text = strdup("{\"status\":\"ready\"}");
         return text ? queue_text(c, st, 200, text, strlen(text), "application/json", NULL, 0) : MHD_NO;
     }
     return run_handler(s, c, st, url, method);
+}
+
+/* Why an answer did not reach the client, from MHD's termination code; NULL if it did. */
+static const char *not_delivered_reason(enum MHD_RequestTerminationCode toe)
+{
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK: return NULL;
+    case MHD_REQUEST_TERMINATED_WITH_ERROR: return "connection error";
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "connection timed out";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "server shut down";
+    case MHD_REQUEST_TERMINATED_READ_ERROR: return "read error";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "client closed the connection";
+    }
+    return "unknown termination";
+}
+
+/* One line per request: "GET /x 200 0.012s", then the outcome when the client did not get the
+ * answer ("not delivered (why)"). "-" when no answer was queued. The path is cut at 128 bytes
+ * and never carries the query. */
+static void log_request(const struct req_state *st, int status, const char *outcome)
+{
+    char code[16] = "-";
+    if (status > 0)
+        snprintf(code, sizeof code, "%d", status);
+    fprintf(stderr, "%s %s %s %.3fs%s%s\n", st->method, st->path, code, cdn_now() - st->start,
+            outcome ? " " : "", outcome ? outcome : "");
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
@@ -214,9 +264,19 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     if (!st)
         return;
     (void)c;
-    /* One line per request; the path is cut at 128 bytes and never carries the query. */
-    fprintf(stderr, "%s %s %d %.3fs%s\n", st->method, st->path, st->status, cdn_now() - st->start,
-            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    const char *why = not_delivered_reason(toe);
+    char outcome[CDN_ERR_LEN];
+    snprintf(outcome, sizeof outcome, "not delivered (%s)", st->dropped ? st->dropped : why ? why : "");
+    pthread_mutex_lock(&s->lock);
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        s->live = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    if (!s->abandoned) /* else srv_abandon() already logged it */
+        log_request(st, atomic_load(&st->status), why ? outcome : NULL);
+    pthread_mutex_unlock(&s->lock);
     free(st->body);
     free(st);
     *req_cls = NULL;
@@ -226,14 +286,17 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 struct srv *srv_start(const struct srv_config *cfg, int listen_fd, void *fn_state, char err[CDN_ERR_LEN])
 {
     struct srv *s = calloc(1, sizeof *s);
-    if (!s) {
+    int e = s ? pthread_mutex_init(&s->lock, NULL) : ENOMEM;
+    if (e != 0) {
+        free(s);
         close(listen_fd);
-        cdn_err(err, ENOMEM, "server state");
+        cdn_err(err, e, "server state");
         return NULL;
     }
     s->cfg = *cfg;
     s->fn_state = fn_state;
     atomic_init(&s->in_flight, 0);
+    atomic_init(&s->closing, false);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
@@ -245,6 +308,7 @@ struct srv *srv_start(const struct srv_config *cfg, int listen_fd, void *fn_stat
         MHD_OPTION_END);
     if (!s->daemon) {
         close(listen_fd);
+        pthread_mutex_destroy(&s->lock);
         free(s);
         cdn_err(err, 0, "MHD_start_daemon failed on %s:%d", cfg->addr, cfg->port);
         return NULL;
@@ -254,6 +318,7 @@ struct srv *srv_start(const struct srv_config *cfg, int listen_fd, void *fn_stat
 
 void srv_quiesce(struct srv *s)
 {
+    atomic_store(&s->closing, true);
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
@@ -264,10 +329,31 @@ int64_t srv_in_flight(const struct srv *s)
     return atomic_load(&((struct srv *)s)->in_flight);
 }
 
+int64_t srv_abandon(struct srv *s, const char *why)
+{
+    int64_t n = 0;
+    char text[CDN_ERR_LEN];
+    pthread_mutex_lock(&s->lock);
+    s->abandoned = true;
+    for (struct req_state *st = s->live; st; st = st->next, n++) {
+        int none = STATUS_NONE;
+        if (atomic_compare_exchange_strong(&st->status, &none, STATUS_ABANDONED)) {
+            snprintf(text, sizeof text, "not delivered (abandoned at shutdown: %s before an answer)", why);
+            log_request(st, STATUS_NONE, text);
+        } else {
+            snprintf(text, sizeof text, "abandoned at shutdown while sending (%s): delivery unknown", why);
+            log_request(st, none, text);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
 void srv_stop(struct srv *s)
 {
     if (!s)
         return;
     MHD_stop_daemon(s->daemon);
+    pthread_mutex_destroy(&s->lock);
     free(s);
 }

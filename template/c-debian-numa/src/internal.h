@@ -7,7 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Reads a whole small file (sysfs, procfs) into buf, NUL-terminated, trailing newline removed. */
+/* Reads a whole small file (sysfs, procfs) into buf, NUL-terminated, trailing newline removed.
+ * A file that does not fit in len - 1 bytes is an error (EFBIG), never cut short. */
 int cdn_read_small_file(const char *path, char *buf, size_t len, char err[CDN_ERR_LEN]);
 
 /* util.c: the node ids that have a nodeN directory under sysfs_root/devices/system/node
@@ -15,7 +16,10 @@ int cdn_read_small_file(const char *path, char *buf, size_t len, char err[CDN_ER
 int cdn_node_dirs(const char *sysfs_root, char *dir, size_t dir_len, cdn_nodeset *nodes,
                   char err[CDN_ERR_LEN]);
 
-/* http_server.c */
+/* policy.c: Mems_allowed_list and Cpus_allowed_list from a /proc/PID/status file into out. */
+int policy_read_status(const char *proc_status, struct proc_policy *out, char err[CDN_ERR_LEN]);
+
+/* listen.c and http_server.c */
 struct srv_config {
     const char *addr;           /* "127.0.0.1" */
     int port;
@@ -26,18 +30,24 @@ struct srv_config {
     const char *ready_path;     /* "/_/ready" */
 };
 struct srv;
-/* Reads the FN_* environment (see docs/answer.md). */
+/* listen.c: reads the FN_* environment (see docs/answer.md). */
 int srv_config_from_env(struct srv_config *cfg, char err[CDN_ERR_LEN]);
 /* bind() + listen() now, so early connections wait in the backlog. Returns the fd or -1. */
 int srv_listen(const struct srv_config *cfg, char err[CDN_ERR_LEN]);
-/* Starts serving listen_fd (taken over) with the function state. */
+/* http_server.c: starts serving listen_fd (taken over) with the function state. */
 struct srv *srv_start(const struct srv_config *cfg, int listen_fd, void *fn_state, char err[CDN_ERR_LEN]);
-/* Stops accepting new connections; requests in progress go on. */
+/* Stops accepting: no new connections, and a request that starts on a kept-alive connection
+ * gets 503 (Connection: close) without reaching the function. Requests in progress go on. */
 void srv_quiesce(struct srv *s);
 /* Requests started and not yet completed. */
 int64_t srv_in_flight(const struct srv *s);
-/* Closes every connection and frees the server. */
+/* Closes every connection and frees the server. Waits for handlers still running: call it only
+ * once srv_in_flight() is 0 after srv_quiesce(). */
 void srv_stop(struct srv *s);
+/* Gives up on the requests still in flight: logs each with its real outcome ("not delivered"
+ * when no answer was queued, and none will be), and silences their later log lines. Returns
+ * how many there were. The caller must then end the process (_exit): handlers still run. */
+int64_t srv_abandon(struct srv *s, const char *why);
 
 /* render.c */
 /* JSON text of value (compact, malloc'd) or NULL. */

@@ -36,29 +36,46 @@ const char *policy_mode_name(int mode)
     }
 }
 
-/* Reads "Key:\tvalue" from a /proc/PID/status file. */
-static int status_field(const char *path, const char *key, char *out, size_t len, char err[CDN_ERR_LEN])
+/* Takes one "Key:\tvalue" line of /proc/PID/status if it is Mems_allowed_list or
+ * Cpus_allowed_list. Lines are read whole (getline), so no list is ever cut short. */
+static int status_line(const char *path, const char *line, struct proc_policy *out, int *found,
+                       char err[CDN_ERR_LEN])
 {
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return cdn_err(err, errno, "open %s", path);
-    char line[4096];
-    size_t klen = strlen(key);
-    int found = 0;
-    for (int i = 0; i < 200 && !found && fgets(line, sizeof line, f); i++) {
-        if (strncmp(line, key, klen) != 0 || line[klen] != ':')
-            continue;
-        const char *v = line + klen + 1;
-        while (*v == ' ' || *v == '\t')
-            v++;
-        snprintf(out, len, "%s", v);
-        out[strcspn(out, "\n")] = '\0';
-        found = 1;
+    char why[CDN_ERR_LEN];
+    const char *v = strchr(line, ':');
+    if (!v)
+        return 0;
+    for (v++; *v == ' ' || *v == '\t'; v++)
+        ;
+    if (strncmp(line, "Mems_allowed_list:", 18) == 0) {
+        if (cdn_nodeset_parse(v, &out->mems_allowed, why) != 0)
+            return cdn_err(err, 0, "%s: Mems_allowed_list: %s", path, why);
+        cdn_nodeset_format(out->mems_allowed, out->mems_allowed_list, sizeof out->mems_allowed_list);
+        *found |= 1;
+    } else if (strncmp(line, "Cpus_allowed_list:", 18) == 0) {
+        if (cdn_cpuset_parse(v, &out->cpus_allowed, why) != 0)
+            return cdn_err(err, 0, "%s: Cpus_allowed_list: %s", path, why);
+        *found |= 2;
     }
-    fclose(f);
-    if (!found)
-        return cdn_err(err, 0, "%s: no %s line", path, key);
     return 0;
+}
+
+int policy_read_status(const char *proc_status, struct proc_policy *out, char err[CDN_ERR_LEN])
+{
+    FILE *f = fopen(proc_status, "re");
+    if (!f)
+        return cdn_err(err, errno, "open %s", proc_status);
+    char *line = NULL;
+    size_t cap = 0;
+    int found = 0, rc = 0;
+    for (int i = 0; i < 200 && rc == 0 && found != 3 && getline(&line, &cap, f) > 0; i++)
+        rc = status_line(proc_status, line, out, &found, err);
+    free(line);
+    fclose(f);
+    if (rc == 0 && found != 3)
+        rc = cdn_err(err, 0, "%s: no %s line", proc_status,
+                     found & 1 ? "Cpus_allowed_list" : "Mems_allowed_list");
+    return rc;
 }
 
 static int read_thread_policy(struct proc_policy *out, char err[CDN_ERR_LEN])
@@ -79,12 +96,7 @@ int policy_read(const char *proc_status, struct proc_policy *out, char err[CDN_E
     memset(out, 0, sizeof *out);
     if (read_thread_policy(out, err) != 0)
         return -1;
-    if (status_field(proc_status, "Mems_allowed_list", out->mems_allowed_list,
-                     sizeof out->mems_allowed_list, err) != 0 ||
-        status_field(proc_status, "Cpus_allowed_list", out->cpus_allowed_list,
-                     sizeof out->cpus_allowed_list, err) != 0)
-        return -1;
-    if (cdn_nodeset_parse(out->mems_allowed_list, &out->mems_allowed, err) != 0)
+    if (policy_read_status(proc_status, out, err) != 0)
         return -1;
     out->cpu = sched_getcpu();
     out->cpu_node = (out->cpu >= 0 && numa_available() >= 0) ? numa_node_of_cpu(out->cpu) : -1;
@@ -102,10 +114,10 @@ cdn_nodeset policy_target_nodes(const struct proc_policy *p)
 
 json_t *policy_to_json(const struct proc_policy *p)
 {
-    return json_pack("{s:s, s:o, s:o, s:s, s:s, s:i, s:i}", "policy", p->mode_name,
+    return json_pack("{s:s, s:o, s:o, s:s, s:o, s:i, s:i}", "policy", p->mode_name,
                      "policy_nodes", cdn_nodeset_json(p->nodes),
                      "mems_allowed", cdn_nodeset_json(p->mems_allowed),
                      "mems_allowed_list", p->mems_allowed_list,
-                     "cpus_allowed_list", p->cpus_allowed_list, "cpu", p->cpu,
+                     "cpus_allowed_list", cdn_cpuset_list_json(&p->cpus_allowed), "cpu", p->cpu,
                      "cpu_node", p->cpu_node);
 }

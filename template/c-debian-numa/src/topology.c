@@ -1,5 +1,6 @@
-/* topology.c: the machine's NUMA layout read from sysfs: nodes, their CPUs and memory, the
- * distance matrix, and the NUMA locality of PCI devices (what `numactl -H` shows, as data). */
+/* topology.c: the machine's NUMA layout read from sysfs: nodes, their CPUs (cpulists of any
+ * length) and memory, the distance matrix, and the NUMA locality of PCI devices (what
+ * `numactl -H` shows, as data). */
 #include "internal.h"
 
 #include <dirent.h>
@@ -7,29 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int count_cpus(const char *list)
-{
-    int count = 0;
-    const char *p = list;
-    for (int i = 0; *p && i < CDN_MAX_CPUS; i++) {
-        char *end;
-        long lo = strtol(p, &end, 10), hi;
-        if (end == p)
-            break;
-        hi = lo;
-        p = end;
-        if (*p == '-') {
-            hi = strtol(p + 1, &end, 10);
-            p = end;
-        }
-        if (hi >= lo)
-            count += (int)(hi - lo + 1);
-        if (*p == ',')
-            p++;
-    }
-    return count;
-}
 
 static int read_distances(const char *node_dir, struct topo_node *node, char err[CDN_ERR_LEN])
 {
@@ -58,9 +36,9 @@ static int read_node(const char *dir, int id, struct topo_node *node, char err[C
     snprintf(node_dir, sizeof node_dir, "%s/node%d", dir, id);
     node->id = id;
     snprintf(path, sizeof path, "%s/cpulist", node_dir);
-    if (cdn_read_small_file(path, node->cpus, sizeof node->cpus, err) != 0)
+    if (cdn_cpuset_read(path, &node->cpus, err) != 0)
         return -1;
-    node->n_cpus = count_cpus(node->cpus);
+    node->n_cpus = cdn_cpuset_count(&node->cpus);
     snprintf(path, sizeof path, "%s/meminfo", node_dir);
     if (meminfo_parse_file(path, &node->mem_total, &node->mem_free, err) != 0)
         return -1;
@@ -152,7 +130,8 @@ static json_t *nodes_json(const struct topo_snapshot *t)
     json_t *arr = json_array();
     for (int i = 0; arr && i < t->n_nodes; i++) {
         const struct topo_node *nd = &t->nodes[i];
-        json_t *o = json_pack("{s:i, s:s, s:i, s:I, s:I}", "node", nd->id, "cpus", nd->cpus,
+        json_t *o = json_pack("{s:i, s:o, s:i, s:I, s:I}", "node", nd->id,
+                              "cpus", cdn_cpuset_list_json(&nd->cpus),
                               "n_cpus", nd->n_cpus, "mem_total", (json_int_t)nd->mem_total,
                               "mem_free", (json_int_t)nd->mem_free);
         if (!o || json_array_append_new(arr, o) != 0) {

@@ -36,8 +36,11 @@ int cdn_read_small_file(const char *path, char *buf, size_t len, char err[CDN_ER
     if (fd < 0)
         return cdn_err(err, errno, "open %s", path);
     size_t used = 0;
-    for (int i = 0; i < 64 && used + 1 < len; i++) {
-        ssize_t n = read(fd, buf + used, len - 1 - used);
+    int ended = 0;
+    for (int i = 0; i < 64 && !ended; i++) {
+        char probe;
+        int full = used + 1 >= len; /* then only ask whether anything is left */
+        ssize_t n = full ? read(fd, &probe, 1) : read(fd, buf + used, len - 1 - used);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -45,11 +48,14 @@ int cdn_read_small_file(const char *path, char *buf, size_t len, char err[CDN_ER
             close(fd);
             return cdn_err(err, e, "read %s", path);
         }
-        if (n == 0)
+        if (full && n > 0)
             break;
+        ended = n == 0;
         used += (size_t)n;
     }
     close(fd);
+    if (!ended) /* never a silently cut value */
+        return cdn_err(err, EFBIG, "read %s: longer than %zu bytes", path, len - 1);
     buf[used] = '\0';
     while (used > 0 && (buf[used - 1] == '\n' || buf[used - 1] == ' '))
         buf[--used] = '\0';
