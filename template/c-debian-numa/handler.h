@@ -3,8 +3,9 @@
  * Part 1, the handler API: the runtime (an HTTP server on libmicrohttpd behind
  * of-watchdog) calls fn_init() once, fn_handle() for every request and
  * fn_fini() at shutdown. Part 2, the NUMA toolkit: topology, the process's
- * memory policy and cpuset, per-node MemFree snapshots, exact page placement
- * and cgroup memory headroom, usable by any function.
+ * memory policy and cpuset, per-node MemFree snapshots, the per-node counters
+ * and numastat (nodestat), a process's pages per node (procstat), exact page
+ * placement and cgroup memory headroom, usable by any function.
  *
  * Conventions: a fallible call returns 0 (or a pointer) on success and -1 (or
  * NULL) on failure, writing "what: strerror(errno)" into the caller's
