@@ -19,7 +19,7 @@ static void read_parent(int ppid, struct procstat *out)
         return;
     }
     snprintf(dir, sizeof dir, "/proc/%d", ppid);
-    if (procstat_read(dir, NULL, 0, out, NULL) != 0 && strstr(out->reason, "ermission"))
+    if (procstat_read(dir, NULL, 0, out, NULL) != 0 && strstr(out->reason, "Permission denied"))
         snprintf(out->reason + strlen(out->reason), sizeof out->reason - strlen(out->reason),
                  " (reading another process's numa_maps needs the same user, or CAP_SYS_PTRACE)");
 }
@@ -39,6 +39,7 @@ int exp_attrib_snap(struct attrib_snaps *s, enum attrib_at at, const struct exp_
     memset(x, 0, sizeof *x);
     int rc = nodestat_snapshot("/sys", "/proc/zoneinfo", &x->node, err);
     if (rc == 0) {
+        /* Unreadable processes are not errors: their reason is kept and their shares stay unknown. */
         procstat_read("/proc/self", ranges, (size_t)n, &x->self, NULL);
         read_parent(getppid(), &x->parent);
         x->taken = true;
