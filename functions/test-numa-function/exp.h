@@ -4,6 +4,7 @@
 #define CDN_EXP_H
 
 #include "handler.h"
+#include "exp_attrib.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -59,6 +60,7 @@ struct exp_result {
     struct place_result cross_check;
     bool have_cross_check;
     struct proc_policy policy_after;    /* read back on the running thread */
+    struct attrib_snaps attrib;         /* node counters and processes at each phase point */
     double allocate_s, touch_s, placement_s, cross_check_s, meminfo_s, total_s;
     double started_at, finished_at;     /* wall clock, Unix seconds */
 };

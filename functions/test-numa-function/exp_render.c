@@ -95,9 +95,12 @@ json_t *exp_render(const struct exp_plan *plan, const struct exp_world *w,
     struct topo_snapshot topo;
     json_t *topology = topo_read("/sys", &topo, NULL) == 0 ? topo_to_json(&topo) : json_null();
     topo_free(&topo);
-    return json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+    json_t *answer = json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "params", params_json(&plan->params), "bytes", (json_int_t)plan->total_bytes,
                      "process", process, "memfree", memfree_json(r), "deltas", deltas_json(r),
                      "placement", placement_json(plan, r), "timings", timings_json(plan, r),
                      "cgroup", cg_memory_to_json(&w->cgroup), "topology", topology);
+    if (answer && exp_attrib_attach(answer, plan, r) != 0)
+        json_decref(answer), answer = NULL;
+    return answer;
 }

@@ -220,6 +220,8 @@ int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ER
     res->started_at = cdn_wall_now();
     double start = cdn_now();
     int rc = snapshot(&res->before, res, err);
+    if (rc == 0)
+        rc = exp_attrib_snap(&res->attrib, ATTRIB_BEFORE, NULL, 0, err);
     double t = cdn_now();
     for (int64_t i = 0; rc == 0 && i < n; i++) {
         rc = alloc_chunk(plan, &chunks[i], err);
@@ -229,6 +231,8 @@ int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ER
     res->allocate_s = cdn_now() - t;
     if (rc == 0)
         rc = snapshot(&res->allocated, res, err);
+    if (rc == 0)
+        rc = exp_attrib_snap(&res->attrib, ATTRIB_ALLOCATED, chunks, n, err);
     if (rc == 0 && plan->params.touch) {
         t = cdn_now();
         touch_chunks(chunks, n);
@@ -236,6 +240,8 @@ int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ER
     }
     if (rc == 0)
         rc = snapshot(&res->touched, res, err);
+    if (rc == 0)
+        rc = exp_attrib_snap(&res->attrib, ATTRIB_TOUCHED, chunks, n, err);
     if (rc == 0 && policy_read("/proc/self/status", &res->policy_after, err) != 0)
         rc = 500;
     if (rc == 0)
@@ -246,6 +252,8 @@ int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ER
     free(chunks);
     if (rc == 0)
         rc = snapshot(&res->released, res, err);
+    if (rc == 0)
+        rc = exp_attrib_snap(&res->attrib, ATTRIB_RELEASED, NULL, 0, err);
     res->total_s = cdn_now() - start;
     res->finished_at = cdn_wall_now();
     return rc;

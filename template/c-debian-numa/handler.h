@@ -3,8 +3,9 @@
  * Part 1, the handler API: the runtime (an HTTP server on libmicrohttpd behind
  * of-watchdog) calls fn_init() once, fn_handle() for every request and
  * fn_fini() at shutdown. Part 2, the NUMA toolkit: topology, the process's
- * memory policy and cpuset, per-node MemFree snapshots, exact page placement
- * and cgroup memory headroom, usable by any function.
+ * memory policy and cpuset, per-node MemFree snapshots, the per-node counters
+ * and numastat (nodestat), a process's pages per node (procstat), exact page
+ * placement and cgroup memory headroom, usable by any function.
  *
  * Conventions: a fallible call returns 0 (or a pointer) on success and -1 (or
  * NULL) on failure, writing "what: strerror(errno)" into the caller's
@@ -14,6 +15,7 @@
 #define CDN_HANDLER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -206,6 +208,48 @@ json_t *meminfo_pcp_json(const struct meminfo_snapshot *s);         /* per-CPU l
  * parked on per-CPU lists hide the use. */
 json_t *meminfo_delta_json(const struct meminfo_snapshot *a, const struct meminfo_snapshot *b);
 
+/* ---- what each node's used memory is made of (nodestat.c) ---- */
+/* nodeN/meminfo counters kept, in bytes. FilePages includes Shmem; AnonPages includes
+ * AnonHugePages. The sum AnonPages + FilePages + PageTables + SecPageTables + KernelStack +
+ * SReclaimable + SUnreclaim is what the kernel accounts per node; the rest of the used memory
+ * (vmalloc, hugetlb pools, driver pages, ...) has no per-node counter. */
+enum nodestat_field {
+    NODESTAT_MEM_TOTAL = 0, NODESTAT_MEM_FREE, NODESTAT_ANON_PAGES, NODESTAT_FILE_PAGES,
+    NODESTAT_SHMEM, NODESTAT_PAGE_TABLES, NODESTAT_SEC_PAGE_TABLES, NODESTAT_KERNEL_STACK,
+    NODESTAT_SRECLAIMABLE, NODESTAT_SUNRECLAIM, NODESTAT_ANON_HUGE_PAGES, NODESTAT_FIELDS
+};
+/* nodeN/numastat counters: allocations (a huge page counts once), not bytes. */
+enum nodestat_numa {
+    NODESTAT_NUMA_HIT = 0, NODESTAT_NUMA_MISS, NODESTAT_NUMA_FOREIGN, NODESTAT_INTERLEAVE_HIT,
+    NODESTAT_LOCAL_NODE, NODESTAT_OTHER_NODE, NODESTAT_NUMA_COUNTERS
+};
+struct nodestat_snapshot {
+    cdn_nodeset nodes;
+    uint32_t fields_seen;       /* bit f: field f was present in every node's meminfo */
+    int64_t field[CDN_MAX_NODES][NODESTAT_FIELDS];     /* bytes; 0 where absent */
+    int have_pcp;               /* 1 if /proc/zoneinfo was read */
+    int64_t pcp_free[CDN_MAX_NODES];    /* free pages on per-CPU lists, bytes */
+    /* The most any one counter of the node may lag: every CPU keeps up to its "vm stats
+     * threshold" pages per counter before folding them in (bytes, summed over CPUs and zones). */
+    int64_t drift[CDN_MAX_NODES];
+    int have_numastat;          /* 1 if every node's numastat was read */
+    int64_t numa[CDN_MAX_NODES][NODESTAT_NUMA_COUNTERS];
+    char thp_mode[32];          /* the selected word of transparent_hugepage/enabled, "" if unknown */
+};
+const char *nodestat_field_name(enum nodestat_field f);    /* "AnonPages", ... as in meminfo */
+const char *nodestat_numa_name(enum nodestat_numa c);      /* "numa_hit", ... as in numastat */
+/* Reads every node's meminfo and numastat under sysfs_root ("/sys"), the per-CPU lists from
+ * zoneinfo ("/proc/zoneinfo", may be NULL) and the THP mode. Fails only if a meminfo cannot be read. */
+int nodestat_snapshot(const char *sysfs_root, const char *zoneinfo, struct nodestat_snapshot *out,
+                      char err[CDN_ERR_LEN]);
+int nodestat_parse_meminfo(FILE *f, int node, int64_t field[NODESTAT_FIELDS], uint32_t *seen,
+                           char err[CDN_ERR_LEN]);
+int nodestat_parse_numastat(FILE *f, int64_t numa[NODESTAT_NUMA_COUNTERS], char err[CDN_ERR_LEN]);
+int nodestat_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], int64_t drift[CDN_MAX_NODES],
+                            char err[CDN_ERR_LEN]);
+/* MemTotal - MemFree, minus the per-CPU free lists when with_pcp. */
+int64_t nodestat_used(const struct nodestat_snapshot *s, int node, bool with_pcp);
+
 /* ---- page placement (placement.c) ---- */
 struct place_range {
     void *addr;             /* page-aligned */
@@ -238,6 +282,26 @@ int place_query_with(enum place_source src, const struct place_range *ranges, si
 int place_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
                           struct place_result *res, char err[CDN_ERR_LEN]);
 json_t *place_to_json(const struct place_result *r, cdn_nodeset target);
+
+/* ---- one process's memory per node (procstat.c) ---- */
+struct procstat {
+    int readable;               /* 1 if status and numa_maps were read */
+    char reason[CDN_ERR_LEN];   /* why not, "" if readable */
+    int pid, ppid;
+    char comm[32];              /* status Name: */
+    char policy[48];            /* the policy numa_maps shows for the first mapping: "default", "bind:1" */
+    int64_t in_ranges[CDN_MAX_NODES];  /* bytes of the mappings that start inside the ranges */
+    int64_t anon[CDN_MAX_NODES];       /* bytes of the other anonymous mappings (heap, stacks, ...) */
+    int64_t file[CDN_MAX_NODES];       /* bytes of the other file-backed mappings */
+    int64_t vm_pte;             /* page tables, bytes (status VmPTE); -1 if unknown */
+};
+/* Reads proc_dir/status and proc_dir/numa_maps (proc_dir "/proc/self", "/proc/1234"). On failure
+ * out->reason says why (as err does) and out->readable is 0. */
+int procstat_read(const char *proc_dir, const struct place_range *ranges, size_t n,
+                  struct procstat *out, char err[CDN_ERR_LEN]);
+int procstat_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
+                             struct procstat *out, char err[CDN_ERR_LEN]);
+int procstat_parse_status(FILE *f, struct procstat *out, char err[CDN_ERR_LEN]);
 
 /* ---- cgroup memory headroom (cgroup.c) ---- */
 /* The limit that binds the process: of its own memory cgroup and every parent up to the mount's

@@ -2,7 +2,7 @@
 # tests/vm/initramfs.sh: owns the guest's root filesystem. Builds a gzip'd newc initramfs holding
 # busybox-static, bash, numactl, curl, jq, the server under test (optional) and every shared library
 # ldd names for them, plus the guest scripts of tests/vm/guest/ (/init and the cases).
-#   usage: tests/vm/initramfs.sh OUT.cpio.gz [SERVER_BINARY]
+#   usage: tests/vm/initramfs.sh OUT.cpio.gz [SERVER_BINARY]      env: VM_FWATCHDOG (see below)
 # Without SERVER_BINARY the guest can only run its topology checks.
 set -euo pipefail
 OUT=$1
@@ -55,6 +55,12 @@ add_prog "$(command -v jq)" /usr/bin/jq
 if [ -n "$SERVER" ]; then
     [ -x "$SERVER" ] || { echo "vm: $SERVER is not an executable" >&2; exit 1; }
     add_prog "$SERVER" /srv/server
+fi
+# VM_FWATCHDOG: a static of-watchdog for the seed scenario (guest/seed.sh), with the template's entrypoint.
+if [ -n "${VM_FWATCHDOG:-}" ]; then
+    file_is_static "$VM_FWATCHDOG" || { echo "vm: $VM_FWATCHDOG is not a static binary" >&2; exit 1; }
+    install -D -m 0755 "$VM_FWATCHDOG" "$ROOT/usr/bin/fwatchdog"
+    install -D -m 0755 "$HERE/../../template/c-debian-numa/entrypoint.sh" "$ROOT/usr/local/bin/c-debian-numa-entrypoint"
 fi
 for dir in "${!LIBS_BY_DIR[@]}"; do
     mkdir -p "$ROOT$dir"

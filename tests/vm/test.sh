@@ -17,11 +17,13 @@ if [ "$SERVER" = --topology-only ]; then
     SERVER=""
 fi
 vmlinux=$(tests/vm/kernel.sh "$VM_DIR")
+# The seed scenario (guest/seed.sh) runs the real of-watchdog; seed-check.sh asserts it here.
+[ "$MODE" != test ] || { VM_FWATCHDOG=$(tests/vm/fwatchdog.sh); export VM_FWATCHDOG; }
 initrd=$(tests/vm/initramfs.sh "$VM_DIR/initramfs-test.cpio.gz" $SERVER)
 LOG=$VM_DIR/console-test.log
 echo "vm: booting the 3-node guest ($(cat "$VM_DIR/kernel-release"), TCG), console in $LOG"
 rc=0
-VM_TIMEOUT=${VM_TIMEOUT:-270} tests/vm/boot.sh "$vmlinux" "$initrd" "$MODE" > "$LOG" || rc=$?
+VM_TIMEOUT=${VM_TIMEOUT:-360} tests/vm/boot.sh "$vmlinux" "$initrd" "$MODE" > "$LOG" || rc=$?
 
 # Markers are looked for anywhere in a line: a kernel message may precede them.
 MARKS=$VM_DIR/console-test.marks
@@ -40,6 +42,12 @@ while read -r _ name status rest; do
 done < <(grep '^VM-RESULT ' "$MARKS" || true)
 grep '^VM-NOTE ' "$MARKS" | sed 's/^VM-NOTE /vm: note: /' || true
 failed=0
+seed_ok=0
+seed_bad=0
+if [ "$MODE" = test ]; then
+    tests/vm/seed-check.sh "$MARKS" "$VM_DIR/seed.counts" || failed=1
+    read -r seed_ok seed_bad < "$VM_DIR/seed.counts"
+fi
 if ! grep -q '^VM-END ' "$MARKS"; then
     echo "vm: the guest did not finish its cases (qemu exit $rc)"
     failed=1
@@ -58,7 +66,7 @@ ms=$(((t1 - t0) / 1000000))
 # Cases planned but never reported count as failed.
 missing=0
 [ -z "$plan" ] || [ "$plan" -le $((ok + bad)) ] || missing=$((plan - ok - bad))
-[ "$failed" = 0 ] || [ $((bad + missing)) -gt 0 ] || missing=1
+[ "$failed" = 0 ] || [ $((bad + missing + seed_bad)) -gt 0 ] || missing=1
 printf 'vm-test: wall time %d.%03d s\n' $((ms / 1000)) $((ms % 1000))
-echo "$ok passed, $((bad + missing)) failed"
+echo "$((ok + seed_ok)) passed, $((bad + missing + seed_bad)) failed"
 exit "$failed"

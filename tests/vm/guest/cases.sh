@@ -298,7 +298,10 @@ if [ "${1:-}" = topology ] || [ ! -x "$SERVER" ]; then
     echo "VM-PLAN 1"
     case_topology
 else
-    echo "VM-PLAN 11"
+    # The seed scenario runs where the initramfs carries a watchdog (VM_FWATCHDOG on the host).
+    SEED=0
+    [ ! -x /usr/bin/fwatchdog ] || { SEED=2; . /vm/seed.sh; }
+    echo "VM-PLAN $((11 + SEED))"
     case_topology
     case_server_topology
     case_bind 1
@@ -309,6 +312,7 @@ else
     case_errors
     case_no_touch
     case_cgroup
+    [ "$SEED" = 0 ] || { case_seed unbound; case_seed bound; }
     begin_case server-log
     expect "no sanitizer or crash report in the server's log" \
         eval '! grep -qiE "AddressSanitizer|runtime error|segmentation|abort" /tmp/server.log'

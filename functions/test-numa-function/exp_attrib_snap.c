@@ -1,0 +1,50 @@
+/* exp_attrib_snap.c: the run stage's half of the attribution: at each phase point, the node
+ * counters (nodestat), this process's pages with the experiment's ranges told apart, and its
+ * parent's pages (procstat of /proc/PPID). Only this file of the attribution reads the kernel. */
+#include "exp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void read_parent(int ppid, struct procstat *out)
+{
+    char dir[64];
+    if (ppid <= 0) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->reason, sizeof out->reason, "no parent process visible (PPid %d): this process "
+                 "is the first of its PID namespace", ppid);
+        return;
+    }
+    snprintf(dir, sizeof dir, "/proc/%d", ppid);
+    if (procstat_read(dir, NULL, 0, out, NULL) != 0 && strstr(out->reason, "Permission denied"))
+        snprintf(out->reason + strlen(out->reason), sizeof out->reason - strlen(out->reason),
+                 " (reading another process's numa_maps needs the same user, or CAP_SYS_PTRACE)");
+}
+
+int exp_attrib_snap(struct attrib_snaps *s, enum attrib_at at, const struct exp_chunk *chunks,
+                    int64_t n, char err[CDN_ERR_LEN])
+{
+    if ((unsigned)at >= ATTRIB_SNAPS || n < 0 || (n > 0 && !chunks))
+        return cdn_err(err, EINVAL, "attribution snapshot %d", (int)at), 500;
+    struct place_range *ranges = n > 0 ? malloc((size_t)n * sizeof *ranges) : NULL;
+    if (n > 0 && !ranges)
+        return cdn_err(err, ENOMEM, "attribution ranges"), 500;
+    for (int64_t i = 0; i < n; i++)
+        ranges[i] = chunks[i].pages;
+    struct attrib_snap *x = &s->at[at];
+    double t = cdn_now();
+    memset(x, 0, sizeof *x);
+    int rc = nodestat_snapshot("/sys", "/proc/zoneinfo", &x->node, err);
+    if (rc == 0) {
+        /* Unreadable processes are not errors: their reason is kept and their shares stay unknown. */
+        procstat_read("/proc/self", ranges, (size_t)n, &x->self, NULL);
+        read_parent(getppid(), &x->parent);
+        x->taken = true;
+    }
+    s->snapshot_s += cdn_now() - t;
+    free(ranges);
+    return rc == 0 ? 0 : 500;
+}
