@@ -19,10 +19,8 @@
 int exp_world_read(struct exp_world *w, char err[CDN_ERR_LEN])
 {
     memset(w, 0, sizeof *w);
-    if (numa_available() < 0) {
-        cdn_err(err, ENOSYS, "NUMA is not available on this kernel");
+    if (policy_numa_available(err) != 0)
         return 503;
-    }
     if (policy_read("/proc/self/status", &w->policy, err) != 0 ||
         meminfo_snapshot("/sys", "/proc/zoneinfo", &w->mem, err) != 0 ||
         cg_memory_read("/proc/self/cgroup", "/sys/fs/cgroup", &w->cgroup, err) != 0)
@@ -90,11 +88,9 @@ static int map_chunk(const struct exp_plan *plan, struct exp_chunk *c, char err[
     if (!p)
         return 500;
     set_chunk(c, p, len, p, len);
-    if (plan->params.node >= 0) {
-        unsigned long mask = 1UL << plan->params.node;
-        if (mbind(p, len, MPOL_BIND, &mask, CDN_MAX_NODES + 1, 0) != 0)
-            return policy_error(err, errno, "mbind");
-    }
+    if (plan->params.node >= 0 &&
+        policy_mbind(p, len, MPOL_BIND, (cdn_nodeset)1 << plan->params.node, 0, err) != 0)
+        return policy_error(err, errno, "mbind");
     return 0;
 }
 

@@ -144,21 +144,46 @@ int topo_read(const char *sysfs_root, struct topo_snapshot *out, char err[CDN_ER
 void topo_free(struct topo_snapshot *t);
 json_t *topo_to_json(const struct topo_snapshot *t);  /* like `numactl -H`; NULL on ENOMEM */
 
-/* ---- process memory policy, cpuset and position (policy.c) ---- */
+/* ---- memory policies, cpuset and position (policy.c) ---- */
+#define POLICY_UNKNOWN (-1)     /* mode when get_mempolicy was refused (seccomp without CAP_SYS_NICE) */
 struct proc_policy {
-    int mode;               /* MPOL_DEFAULT, MPOL_BIND, ... */
-    const char *mode_name;  /* "default", "bind", "interleave", "preferred", "local", ... */
+    int mode;               /* MPOL_DEFAULT, MPOL_BIND, ... with its mode flags; POLICY_UNKNOWN */
+    const char *mode_name;  /* "default", "bind", "interleave", "preferred", "local", ..., "unknown" */
     cdn_nodeset nodes;      /* policy nodes read back with get_mempolicy */
+    char reason[CDN_ERR_LEN];   /* why the mode is "unknown"; "" when it was read */
     cdn_nodeset mems_allowed;   /* /proc/self/status Mems_allowed_list */
     char mems_allowed_list[256];
     char cpus_allowed_list[256];
     int cpu;                /* CPU this thread runs on (sched_getcpu) */
     int cpu_node;           /* its node, -1 if unknown */
 };
-/* Reads the calling thread's policy (the process's, unless the thread set
- * its own) and /proc/self/status. proc_status is normally "/proc/self/status". */
+/* The policy of the mapping at an address (get_mempolicy(MPOL_F_ADDR)): its own from mbind, or
+ * "default" when it has none and the thread's policy applies. */
+struct addr_policy {
+    int mode;
+    const char *mode_name;
+    cdn_nodeset nodes;
+    char reason[CDN_ERR_LEN];
+};
+/* 0 if the kernel has NUMA, even when a seccomp profile refuses the policy calls (EPERM);
+ * -1 with err when it has none. Use it instead of numa_available(), which says -1 for both. */
+int policy_numa_available(char err[CDN_ERR_LEN]);
+/* Reads the calling thread's policy (the process's, unless the thread set its own) and
+ * /proc/self/status. proc_status is normally "/proc/self/status". A refused get_mempolicy
+ * (EPERM) is not an error: mode is POLICY_UNKNOWN and reason says why. */
 int policy_read(const char *proc_status, struct proc_policy *out, char err[CDN_ERR_LEN]);
+int policy_read_addr(const void *addr, struct addr_policy *out, char err[CDN_ERR_LEN]);
+/* mbind(2) with a node mask sized for the kernel's possible nodes; err "mbind: <errno text>",
+ * errno kept. */
+int policy_mbind(void *addr, size_t len, int mode, cdn_nodeset nodes, unsigned flags,
+                 char err[CDN_ERR_LEN]);
+/* {"policy", "policy_nodes" (null when unknown), "policy_flags", "policy_reason", "mems_allowed",
+ * "mems_allowed_list", "cpus_allowed_list", "cpu", "cpu_node"} */
 json_t *policy_to_json(const struct proc_policy *p);
+json_t *policy_addr_to_json(const struct addr_policy *p);   /* the first four of the above */
+/* The mode without its flags (MPOL_F_STATIC_NODES, MPOL_F_RELATIVE_NODES, MPOL_F_NUMA_BALANCING),
+ * the one place flags are masked off. */
+int policy_mode_base(int mode);
 const char *policy_mode_name(int mode);
 /* The nodes a buffer placed under policy p should land on: the policy nodes
  * for bind/interleave/preferred, else every allowed node. */
