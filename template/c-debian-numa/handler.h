@@ -216,7 +216,7 @@ json_t *meminfo_pcp_json(const struct meminfo_snapshot *s);         /* per-CPU l
  * parked on per-CPU lists hide the use. */
 json_t *meminfo_delta_json(const struct meminfo_snapshot *a, const struct meminfo_snapshot *b);
 
-/* ---- page placement (placement.c) ---- */
+/* ---- page placement (placement.c, numa_maps.c) ---- */
 struct place_range {
     void *addr;             /* page-aligned */
     size_t len;             /* bytes, a multiple of the page size */
@@ -229,12 +229,17 @@ enum place_source {
 };
 struct place_result {
     enum place_source source;
-    int64_t pages;          /* pages asked about (4 KiB units) */
+    int64_t pages;          /* pages asked about, in units of place_page_size() */
     int64_t per_node[CDN_MAX_NODES];
     int64_t not_present;    /* pages not faulted in (never touched) */
-    int exact;              /* 1 if the counts cover exactly the ranges asked about */
+    /* 1 if the counts are of exactly the ranges asked about: always for the per-page sources;
+     * for numa_maps only when the mappings start at each range's start and a mapping starts at
+     * its end (guard pages), so that no mapping reaching outside the ranges was counted. */
+    int exact;
     char fallback_reason[CDN_ERR_LEN]; /* why earlier sources were skipped, "" if none */
 };
+/* The base page size, sysconf(_SC_PAGESIZE): the unit of every page count here. */
+size_t place_page_size(void);
 const char *place_source_name(enum place_source s);
 /* Counts the node of every page in ranges, trying move_pages, then per-page
  * get_mempolicy, then numa_maps; res->source says which answered. */
@@ -243,8 +248,8 @@ int place_query(const struct place_range *ranges, size_t n, struct place_result 
 /* Same with one named source only (for cross-checks and tests). */
 int place_query_with(enum place_source src, const struct place_range *ranges, size_t n,
                      struct place_result *res, char err[CDN_ERR_LEN]);
-/* Parses numa_maps text from f, summing N<id>= counts (in 4 KiB pages) of the
- * mappings whose start address lies in one of ranges. */
+/* Parses numa_maps text from f, adding to res the N<id>= counts (in base pages) of the mappings
+ * that start inside the ranges, and setting res->exact as above. */
 int place_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
                           struct place_result *res, char err[CDN_ERR_LEN]);
 json_t *place_to_json(const struct place_result *r, cdn_nodeset target);

@@ -28,6 +28,10 @@ int cdn_kmask_alloc(cdn_nodeset set, struct cdn_kmask *m, char err[CDN_ERR_LEN])
 int cdn_kmask_to_nodeset(const struct cdn_kmask *m, cdn_nodeset *out, char err[CDN_ERR_LEN]);
 void cdn_kmask_free(struct cdn_kmask *m);
 
+/* numa_maps.c: place_query_with(PLACE_NUMA_MAPS, ...) on /proc/self/numa_maps. */
+int place_query_numa_maps(const struct place_range *r, size_t n, struct place_result *res,
+                          char err[CDN_ERR_LEN]);
+
 /* http_server.c */
 struct srv_config {
     const char *addr;           /* "127.0.0.1" */
