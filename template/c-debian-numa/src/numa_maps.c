@@ -124,7 +124,7 @@ static int parse_lines(FILE *f, struct span *spans, size_t n_spans, struct place
 {
     char line[4096];
     size_t page = place_page_size();
-    int exact = 1, cut = 0;
+    int exact = 1, cut = 0, any = 0;
     uintptr_t prev = 0;
     long i = 0;
     for (; i < NUMA_MAPS_MAX_LINES && read_line(f, line, sizeof line, &cut); i++) {
@@ -133,8 +133,9 @@ static int parse_lines(FILE *f, struct span *spans, size_t n_spans, struct place
         unsigned long long addr = strtoull(line, &end, 16);
         if (errno || end == line || *end != ' ')
             continue;
-        if (i > 0 && (uintptr_t)addr <= prev)
+        if (any && (uintptr_t)addr <= prev)
             exact = 0;  /* not in address order: the argument above does not hold */
+        any = 1;
         prev = (uintptr_t)addr;
         struct span *sp = find_span(spans, n_spans, (uintptr_t)addr);
         if (!sp)
