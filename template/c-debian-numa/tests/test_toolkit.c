@@ -211,6 +211,17 @@ static void numa_maps_merged_mappings_are_not_exact(void **state)
     res = parse_fixture("numa_maps_merged", whole, 1);
     assert_int_equal(res.per_node[0], 1536);
     assert_true(res.exact);
+    /* lines out of address order: no mapping's end can be inferred */
+    char text[] = "7f0000800000 default\n7f0000200000 default anon=4 N0=4 kernelpagesize_kB=4\n"
+                  "7f0000000000 default\n";
+    FILE *f = fmemopen(text, strlen(text), "r");
+    assert_non_null(f);
+    char err[CDN_ERR_LEN];
+    memset(&res, 0, sizeof res);
+    assert_int_equal(place_parse_numa_maps(f, whole, 1, &res, err), 0);
+    fclose(f);
+    assert_int_equal(res.per_node[0], 4);
+    assert_false(res.exact);
 }
 
 /* len bytes between two PROT_NONE guard pages, so the kernel cannot merge the buffer's
