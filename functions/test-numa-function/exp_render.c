@@ -55,6 +55,7 @@ static json_t *placement_json(const struct exp_plan *plan, const struct exp_resu
     if (!pl)
         return NULL;
     json_object_set_new(pl, "policy", json_string(plan->target_policy));
+    json_object_set_new(pl, "chunk_policy", policy_addr_to_json(&r->chunk_policy));
     json_t *cc = json_null();
     if (r->have_cross_check) {
         json_t *full = place_to_json(&r->cross_check, plan->target);
