@@ -36,6 +36,9 @@ struct exp_world {
     struct proc_policy policy;
     struct meminfo_snapshot mem;
     struct cg_memory cgroup;
+    struct topo_snapshot topo;  /* the machine as GET /topology shows it; free with exp_world_free */
+    bool have_topo;             /* false when sysfs could not be read: the answer's topology is null */
+    long pid;                   /* this process, for the answer */
 };
 
 struct exp_plan {
@@ -88,8 +91,11 @@ int exp_params_parse(const struct fn_request *req, struct exp_params *p, char er
 int exp_plan_make(const struct exp_params *p, const struct exp_world *w,
                   const struct exp_limits *lim, struct exp_plan *plan, char err[CDN_ERR_LEN]);
 
-/* Reads the world: policy, per-node MemFree, cgroup memory. Returns 0 or 503/500 with err. */
+/* Reads the world, the only kernel reads before the run: policy, per-node MemFree, cgroup memory,
+ * topology, pid. Parse, plan and render read nothing else. Returns 0 or 503/500 with err; call
+ * exp_world_free either way. */
 int exp_world_read(struct exp_world *w, char err[CDN_ERR_LEN]);
+void exp_world_free(struct exp_world *w);
 
 /* Allocates, touches, measures and releases. Every buffer is released before it returns.
  * Returns 0, or an HTTP status with err. */

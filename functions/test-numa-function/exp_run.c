@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int exp_world_read(struct exp_world *w, char err[CDN_ERR_LEN])
 {
@@ -17,7 +18,15 @@ int exp_world_read(struct exp_world *w, char err[CDN_ERR_LEN])
         meminfo_snapshot("/sys", "/proc/zoneinfo", &w->mem, err) != 0 ||
         cg_memory_read("/proc/self/cgroup", "/sys/fs/cgroup", &w->cgroup, err) != 0)
         return 500;
+    w->have_topo = topo_read("/sys", &w->topo, NULL) == 0;
+    w->pid = (long)getpid();
     return 0;
+}
+
+void exp_world_free(struct exp_world *w)
+{
+    topo_free(&w->topo);
+    w->have_topo = false;
 }
 
 static int snapshot(struct meminfo_snapshot *s, struct exp_result *res, char err[CDN_ERR_LEN])

@@ -111,6 +111,7 @@ static int experiment(struct fn_state *s, const struct fn_request *req, struct f
         return rc;
     struct exp_world world;
     struct exp_plan plan;
+    memset(&world, 0, sizeof world);
     struct exp_result *result = calloc(1, sizeof *result);
     if (!result)
         rc = (cdn_err(err, ENOMEM, "result"), 500);
@@ -123,6 +124,7 @@ static int experiment(struct fn_state *s, const struct fn_request *req, struct f
     pthread_mutex_unlock(&s->experiment_lock);
     if (rc == 0 && !(res->json = exp_render(&plan, &world, result)))
         rc = (cdn_err(err, ENOMEM, "rendering the answer"), 500);
+    exp_world_free(&world);
     free(result);
     return rc;
 }

@@ -141,7 +141,9 @@ static int run_watched(const struct exp_params *p, struct sight *s, struct exp_r
     struct exp_plan plan;
     struct exp_limits lim = {.max_total_bytes = 1024 * EXP_MIB, .busy_wait_ms = 0, .reserve_bytes = 0};
     assert_int_equal(exp_world_read(&w, err), 0);
-    if (exp_plan_make(p, &w, &lim, &plan, err) != 0)
+    int planned = exp_plan_make(p, &w, &lim, &plan, err);
+    exp_world_free(&w);
+    if (planned != 0)
         fail_msg("plan: %s", err);
     pthread_t t;
     atomic_init(&s->done, 0);
@@ -246,6 +248,7 @@ static void malloc_with_a_node_is_bound(void **state)
     char err[CDN_ERR_LEN] = "";
     struct exp_world w;
     assert_int_equal(exp_world_read(&w, err), 0);
+    exp_world_free(&w);
     int node = __builtin_ctzll(w.policy.mems_allowed);
     struct exp_params p = params(2, 4, false);
     p.alloc = EXP_ALLOC_MALLOC;

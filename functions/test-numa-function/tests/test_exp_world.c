@@ -44,6 +44,7 @@ static void refused_policy_calls_still_give_a_world_and_a_plan(void **state)
     assert_int_equal(exp_plan_make(&p, &w, &lim, &plan, err), 0);
     assert_string_equal(plan.target_policy, "unknown");
     assert_int_equal(plan.target, w.policy.mems_allowed);
+    exp_world_free(&w);
 }
 
 static void no_numa_is_503(void **state)
@@ -54,6 +55,7 @@ static void no_numa_is_503(void **state)
     will_return_always(__wrap_get_mempolicy, ENOSYS);
     assert_int_equal(exp_world_read(&w, err), 503);
     assert_non_null(strstr(err, "NUMA is not available"));
+    exp_world_free(&w);
 }
 
 int main(void)
