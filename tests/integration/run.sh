@@ -2,6 +2,8 @@
 # run.sh: integration tests against the real binaries on 127.0.0.1: the sample function (HTTP
 # behaviour of the runtime) and test-numa-function under numactl --membind (the experiment,
 # every bad-input class, concurrency, SIGTERM, chunked bodies, startup failures).
+# Every wait is bounded: readiness polls (about 10 s), curl --max-time, stop_server (30 s), and
+# `timeout` on the servers that must refuse to start.
 # Usage: run.sh TEST_NUMA_SERVER SAMPLE_SERVER
 set -uo pipefail
 SERVER=$1
@@ -45,14 +47,18 @@ stop_server TERM
 check "SIGTERM on an idle server exits 0" [ "$STOP_RC" = 0 ]
 
 # ---- startup failures ----
+# A server that should refuse to start but serves instead is stopped after 10 s (timeout: 124).
 PORT=$(free_port)
-env FN_PORT=abc "$SAMPLE" >"$work/badenv.log" 2>&1; rc=$?
-check "bad env exits non-zero with a one-line reason" \
-    bash -c '[ "$0" -ne 0 ] && grep -q "FN_PORT=abc" "$1" && [ "$(wc -l <"$1")" -eq 1 ]' "$rc" "$work/badenv.log"
-start_server "$work/first.log" env FN_PORT="$PORT" healthcheck_interval=0 "$SAMPLE"
-env FN_PORT="$PORT" "$SAMPLE" >"$work/taken.log" 2>&1; rc=$?
-check "port taken exits non-zero naming the address" \
-    bash -c '[ "$0" -ne 0 ] && grep -q "cannot listen on 127.0.0.1:$2: Address already in use" "$1"' "$rc" "$work/taken.log" "$PORT"
+timeout -k 5 10 env FN_PORT=abc "$SAMPLE" >"$work/badenv.log" 2>&1; rc=$?
+check "bad env exits non-zero at once with a one-line reason (exit $rc)" \
+    bash -c '[ "$0" -ne 0 ] && [ "$0" -ne 124 ] && [ "$0" -ne 137 ] && grep -q "FN_PORT=abc" "$1" &&
+        [ "$(wc -l <"$1")" -eq 1 ]' "$rc" "$work/badenv.log"
+start_server "$work/first.log" env FN_PORT="$PORT" healthcheck_interval=0 "$SAMPLE"; rc=$?
+check "a first server starts and holds the port" [ "$rc" = 0 ]
+timeout -k 5 10 env FN_PORT="$PORT" "$SAMPLE" >"$work/taken.log" 2>&1; rc=$?
+check "port taken: a second server exits non-zero at once naming the address (exit $rc)" \
+    bash -c '[ "$0" -ne 0 ] && [ "$0" -ne 124 ] && [ "$0" -ne 137 ] &&
+        grep -q "cannot listen on 127.0.0.1:$2: Address already in use" "$1"' "$rc" "$work/taken.log" "$PORT"
 stop_server
 
 # ---- the experiment ----
@@ -145,7 +151,8 @@ stop_server
 
 # The EXP_MAX_TOTAL_MB cap (default 4096 MiB).
 PORT=$(free_port)
-start_server "$work/cap.log" env FN_PORT="$PORT" healthcheck_interval=0 EXP_MAX_TOTAL_MB=64 "${BIND[@]}" "$SERVER"
+start_server "$work/cap.log" env FN_PORT="$PORT" healthcheck_interval=0 EXP_MAX_TOTAL_MB=64 "${BIND[@]}" "$SERVER" \
+    || { cat "$work/cap.log"; fail "test-numa-function starts with EXP_MAX_TOTAL_MB=64"; }
 bad "above EXP_MAX_TOTAL_MB" 422 'EXP_MAX_TOTAL_MB' GET '/?iterations=33'
 call GET '/?iterations=32'
 check "at EXP_MAX_TOTAL_MB: accepted" [ "$STATUS" = 200 ]
@@ -153,7 +160,8 @@ stop_server
 
 # With a long enough wait both run, one after the other.
 PORT=$(free_port)
-start_server "$work/exp2.log" env FN_PORT="$PORT" healthcheck_interval=0 EXP_BUSY_WAIT_MS=20000 "${BIND[@]}" "$SERVER"
+start_server "$work/exp2.log" env FN_PORT="$PORT" healthcheck_interval=0 EXP_BUSY_WAIT_MS=20000 "${BIND[@]}" "$SERVER" \
+    || { cat "$work/exp2.log"; fail "test-numa-function starts with EXP_BUSY_WAIT_MS=20000"; }
 curl -s --max-time 60 "http://127.0.0.1:$PORT/?$SMALL&hold_ms=1000" >"$work/a.json" &
 a=$!
 curl -s --max-time 60 "http://127.0.0.1:$PORT/?$SMALL&hold_ms=1000" >"$work/b.json" &
