@@ -4,7 +4,7 @@
 # a taken port, memory-policy syscalls refused by seccomp). See SECURITY.md.
 #   make hardening-test   everything above (about 4-5 minutes; fuzzing FUZZ_SECONDS=60)
 #   make fuzz             fuzz the parsers for FUZZ_RUNS executions (default 10^7; bounded by
-#                         FUZZ_TIMEOUT seconds, default 3600) and print the count
+#                         FUZZ_TIMEOUT seconds, default 7200) and print the count
 #   make san-unit         the unit tests under ASan+UBSan only
 DEPS_hardening := clang libclang-rt-14-dev wrk valgrind libseccomp-dev python3 iproute2 procps \
 	curl jq numactl
@@ -17,7 +17,7 @@ FUZZER := $(BUILD)/fuzz/fuzz_parsers
 NO_MEMPOLICY := $(BUILD)/hardening/no_mempolicy
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 10000000
-FUZZ_TIMEOUT ?= 3600
+FUZZ_TIMEOUT ?= 7200
 HARDENING_CC ?= cc
 FUZZ_CC ?= clang
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
