@@ -33,7 +33,7 @@ san-build: deps $(call deps_stamp,hardening)
 san-unit: san-build
 	$(SAN_ENV) $(MAKE) -C $(TEMPLATE) FUNCTION_DIR=$(CURDIR)/$(FUNCTION) BUILD_DIR=$(SAN_BUILD)/test-numa-function SAN=1 unit
 
-FUZZ_TARGET_SRC := tests/fuzz/fuzz_parsers.c tests/fuzz/fuzz_trees.c
+FUZZ_TARGET_SRC := tests/fuzz/fuzz_parsers.c tests/fuzz/fuzz_text.c tests/fuzz/fuzz_trees.c
 $(FUZZER): $(FUZZ_TARGET_SRC) tests/fuzz/fuzz.h $(FUZZ_SRC) $(FUZZ_HDR) | deps $(call deps_stamp,hardening)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \

@@ -1,14 +1,15 @@
-/* fuzz_parsers.c: the libFuzzer target for every parser of outside input. This half holds the
- * entry point and the parsers that take text in memory: the experiment's parameters (query pairs
- * + JSON body, exp_params_parse), node lists (cdn_nodeset_parse), environment numbers and
- * durations (cdn_env_int64, cdn_env_duration_ms), numa_maps text (place_parse_numa_maps) and
- * /proc/zoneinfo (meminfo_parse_zoneinfo). fuzz_trees.c feeds the parsers that read files.
+/* fuzz_parsers.c: the libFuzzer target for every parser of outside input. This file holds the
+ * entry point and the parsers of what users and operators write: the experiment's parameters
+ * (query pairs + JSON body, exp_params_parse), node lists (cdn_nodeset_parse), CPU lists
+ * (cdn_cpuset_parse), environment numbers and durations (cdn_env_int64, cdn_env_duration_ms).
+ * fuzz_text.c feeds the parsers of kernel text in memory, fuzz_trees.c those that read files.
  *
- * Input: the first byte picks the parser ('p' params, 'n' node list, 'd' duration and integer,
- * 'm' numa_maps, 'z' zoneinfo, 'i' meminfo, 'c' cgroup, 't' topology, 's' process status; any
- * other byte picks by its value modulo 9), the rest is the parser's text. Parsers that read
- * several files take NUL-separated parts (see each one). For 'p' the text is "query\0body": the
- * query is split on '&' into key[=value] pairs, as the server hands them over after decoding. */
+ * Input: the first byte picks the parser ('p' params, 'n' node list, 'u' CPU list, 'd' duration
+ * and integer, 'm' numa_maps, 'z' zoneinfo, 'k' node meminfo + numastat, 'r' a process's
+ * numa_maps + status, 'i' meminfo tree, 'c' cgroup, 't' topology, 's' process status; any other
+ * byte picks by its value modulo 12), the rest is the parser's text. Parsers that read several
+ * texts take NUL-separated parts (see each one). For 'p' the text is "query\0body": the query is
+ * split on '&' into key[=value] pairs, as the server hands them over after decoding. */
 #include "exp.h"
 #include "fuzz.h"
 
@@ -67,8 +68,7 @@ int fuzz_is_ascii(const struct fuzz_part *parts, size_t n)
     return 1;
 }
 
-/* An error text is a non-empty string inside its buffer. */
-static void check_err(const char err[CDN_ERR_LEN], const char *who)
+void check_err(const char err[CDN_ERR_LEN], const char *who)
 {
     if (memchr(err, '\0', CDN_ERR_LEN) == NULL || err[0] == '\0')
         fuzz_fail(who);
@@ -151,48 +151,28 @@ static void fuzz_env(const uint8_t *data, size_t size)
         fuzz_fail("cdn_env_int64: a value outside its bounds");
 }
 
-static void fuzz_numa_maps(const uint8_t *data, size_t size)
+/* A cpulist parses to a set that prints back to a list of the same set, as many CPUs as it has. */
+static void fuzz_cpuset(const uint8_t *data, size_t size)
 {
-    if (size == 0)
-        return;
-    FILE *f = fmemopen((void *)data, size, "r");
-    if (!f)
-        fuzz_fail("fmemopen");
-    const struct place_range ranges[] = {
-        {(void *)(uintptr_t)0x7f0000000000ull, (size_t)1 << 30},
-        {(void *)(uintptr_t)0x400000ull, 0x200000},
-    };
-    struct place_result res;
-    memset(&res, 0, sizeof res);
+    char *text = fuzz_dup_text(data, size);
+    static cdn_cpuset set, again;
     char err[CDN_ERR_LEN];
-    if (place_parse_numa_maps(f, ranges, 2, &res, err) == 0) {
-        for (int k = 0; k < CDN_MAX_NODES; k++)
-            if (res.per_node[k] < 0)
-                fuzz_fail("place_parse_numa_maps: a negative page count");
-        json_t *j = place_to_json(&res, 1);
-        if (!j)
-            fuzz_fail("place_to_json: NULL");
-        json_decref(j);
+    if (cdn_cpuset_parse(text, &set, err) == 0) {
+        char *printed = cdn_cpuset_format(&set);
+        if (!printed)
+            fuzz_fail("cdn_cpuset_format: NULL");
+        if (cdn_cpuset_parse(printed, &again, err) != 0 || memcmp(&set, &again, sizeof set) != 0)
+            fuzz_fail("cdn_cpuset_format does not parse back to the same set");
+        int n = 0;
+        for (int cpu = 0; cpu < CDN_MAX_CPUS; cpu++)
+            n += cdn_cpuset_has(&set, cpu) != 0;
+        if (n != cdn_cpuset_count(&set))
+            fuzz_fail("cdn_cpuset_count differs from the CPUs the set has");
+        free(printed);
+    } else {
+        check_err(err, "cdn_cpuset_parse: refused without error text");
     }
-    fclose(f);
-}
-
-static void fuzz_zoneinfo(const uint8_t *data, size_t size)
-{
-    if (size == 0)
-        return;
-    FILE *f = fmemopen((void *)data, size, "r");
-    if (!f)
-        fuzz_fail("fmemopen");
-    int64_t pcp[CDN_MAX_NODES];
-    char err[CDN_ERR_LEN];
-    long page = sysconf(_SC_PAGESIZE);
-    if (meminfo_parse_zoneinfo(f, pcp, err) == 0) {
-        for (int k = 0; k < CDN_MAX_NODES; k++)
-            if (pcp[k] < 0 || pcp[k] % page != 0)
-                fuzz_fail("meminfo_parse_zoneinfo: per-CPU free bytes negative or not whole pages");
-    }
-    fclose(f);
+    free(text);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -210,9 +190,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char key;
         void (*fn)(const uint8_t *, size_t);
     } targets[] = {
-        {'p', fuzz_params}, {'n', fuzz_nodeset}, {'d', fuzz_env}, {'m', fuzz_numa_maps},
-        {'z', fuzz_zoneinfo}, {'i', fuzz_meminfo}, {'c', fuzz_cgroup}, {'t', fuzz_topology},
-        {'s', fuzz_status},
+        {'p', fuzz_params}, {'n', fuzz_nodeset}, {'u', fuzz_cpuset}, {'d', fuzz_env},
+        {'m', fuzz_numa_maps}, {'z', fuzz_zoneinfo}, {'k', fuzz_nodestat}, {'r', fuzz_procstat},
+        {'i', fuzz_meminfo}, {'c', fuzz_cgroup}, {'t', fuzz_topology}, {'s', fuzz_status},
     };
     const size_t n = sizeof targets / sizeof targets[0];
     if (size == 0)

@@ -1,8 +1,9 @@
-/* fuzz_trees.c: the half of the parsers' libFuzzer target that feeds parsers reading kernel
+/* fuzz_trees.c: the part of the parsers' libFuzzer target that feeds parsers reading kernel
  * files. A scratch tree under $TMPDIR stands in for /sys and /proc: each input rewrites the files
  * its parser reads, then the parser runs on the tree through the runtime's public entry points
- * (meminfo_parse_file and meminfo_snapshot, cg_memory_read, topo_read, policy_read), and the
- * answer is checked through the same JSON the function renders. The tree is removed at exit. */
+ * (meminfo_parse_file, meminfo_snapshot, nodestat_snapshot, cg_memory_read, topo_read,
+ * policy_read), and the answer is checked, where the function renders one, through that JSON.
+ * The tree is removed at exit. */
 #include "exp.h"
 #include "fuzz.h"
 
@@ -110,7 +111,8 @@ int fuzz_trees_init(void)
 {
     static const char *const dirs[] = {
         "mem", "mem/devices", "mem/devices/system", "mem/devices/system/node",
-        "mem/devices/system/node/node0", "mem/devices/system/node/node1",
+        "mem/devices/system/node/node0", "mem/devices/system/node/node1", "mem/kernel",
+        "mem/kernel/mm", "mem/kernel/mm/transparent_hugepage",
         "topo", "topo/devices", "topo/devices/system", "topo/devices/system/node",
         "topo/devices/system/node/node0", "topo/devices/system/node/node1",
         "topo/devices/system/node/node2", "topo/bus", "topo/bus/pci", "topo/bus/pci/devices",
@@ -126,6 +128,8 @@ int fuzz_trees_init(void)
     if (atexit(remove_tree) != 0 || make_dirs(dirs, sizeof dirs / sizeof dirs[0]) != 0)
         return -1;
     put_text("mem/devices/system/node/node1/meminfo", NODE_MEMINFO(1));
+    put_text("mem/devices/system/node/node1/numastat", "numa_hit 5\nnuma_miss 0\nnuma_foreign 0\n"
+             "interleave_hit 1\nlocal_node 5\nother_node 0\n");
     put_text("topo/devices/system/node/node1/meminfo", NODE_MEMINFO(1));
     put_text("topo/devices/system/node/node2/meminfo", NODE_MEMINFO(2));
     put_text("topo/devices/system/node/node0/meminfo", NODE_MEMINFO(0));
@@ -138,28 +142,15 @@ int fuzz_trees_init(void)
     return 0;
 }
 
-/* Input: "nodeN/meminfo text\0/proc/zoneinfo text". One file alone, then a snapshot of a
- * two-node tree (node 1 fixed) with that zoneinfo. */
-void fuzz_meminfo(const uint8_t *data, size_t size)
+/* A meminfo snapshot of the two-node tree: nothing left the free pool between it and itself. */
+static void check_meminfo_snapshot(const char *sys, const char *zone)
 {
-    struct fuzz_part part[2];
-    fuzz_split(data, size, part, 2);
-    put_part("mem/devices/system/node/node0/meminfo", part[0]);
-    put_part("mem/zoneinfo", part[1]);
-    char path[PATH_MAX], zone[PATH_MAX], err[CDN_ERR_LEN];
-    snprintf(path, sizeof path, "%s/mem/devices/system/node/node0/meminfo", root);
-    snprintf(zone, sizeof zone, "%s/mem/zoneinfo", root);
-    int64_t total = 0, free_b = 0;
-    if (meminfo_parse_file(path, &total, &free_b, err) == 0 && (total < 0 || free_b < 0))
-        fuzz_fail("meminfo_parse_file: a negative MemTotal or MemFree");
-
     struct meminfo_snapshot s;
-    snprintf(path, sizeof path, "%s/mem", root);
-    if (meminfo_snapshot(path, zone, &s, err) != 0)
+    char err[CDN_ERR_LEN];
+    if (meminfo_snapshot(sys, zone, &s, err) != 0)
         return;
     if (s.nodes != 3)
         fuzz_fail("meminfo_snapshot: nodes other than node0 and node1");
-    /* Nothing left the free pool between a snapshot and itself. */
     json_t *d = meminfo_delta_json(&s, &s), *v;
     const char *key;
     if (!d || json_object_size(d) != 2)
@@ -173,6 +164,48 @@ void fuzz_meminfo(const uint8_t *data, size_t size)
         fuzz_fail("meminfo_free_json/meminfo_pcp_json: NULL");
     json_decref(f);
     json_decref(p);
+}
+
+/* A nodestat snapshot of the same tree: two nodes, and the THP mode is the bracketed word of the
+ * enabled file (or "" when it has none). */
+static void check_nodestat_snapshot(const char *sys, const char *zone, struct fuzz_part thp)
+{
+    static struct nodestat_snapshot s;
+    char err[CDN_ERR_LEN];
+    if (nodestat_snapshot(sys, zone, &s, err) != 0) {
+        check_err(err, "nodestat_snapshot: failed without error text");
+        return;
+    }
+    if (s.nodes != 3 || !memchr(s.thp_mode, '\0', sizeof s.thp_mode))
+        fuzz_fail("nodestat_snapshot: nodes other than node0 and node1, or a THP mode not a string");
+    char *text = fuzz_dup_text(thp.data, thp.len), word[sizeof s.thp_mode + 2];
+    snprintf(word, sizeof word, "[%s]", s.thp_mode);
+    if (s.thp_mode[0] && !strstr(text, word))
+        fuzz_fail("nodestat_snapshot: a THP mode the enabled file does not select");
+    free(text);
+    (void)nodestat_used(&s, 0, true);
+    (void)nodestat_used(&s, 1, false);
+}
+
+/* Input: "node0/meminfo\0/proc/zoneinfo\0node0/numastat\0transparent_hugepage/enabled" for a
+ * two-node tree (node 1's files fixed): one meminfo file alone, then both kinds of snapshot. */
+void fuzz_meminfo(const uint8_t *data, size_t size)
+{
+    struct fuzz_part part[4];
+    fuzz_split(data, size, part, 4);
+    put_part("mem/devices/system/node/node0/meminfo", part[0]);
+    put_part("mem/zoneinfo", part[1]);
+    put_part("mem/devices/system/node/node0/numastat", part[2]);
+    put_part("mem/kernel/mm/transparent_hugepage/enabled", part[3]);
+    char path[PATH_MAX], zone[PATH_MAX], err[CDN_ERR_LEN];
+    snprintf(path, sizeof path, "%s/mem/devices/system/node/node0/meminfo", root);
+    snprintf(zone, sizeof zone, "%s/mem/zoneinfo", root);
+    int64_t total = 0, free_b = 0;
+    if (meminfo_parse_file(path, &total, &free_b, err) == 0 && (total < 0 || free_b < 0))
+        fuzz_fail("meminfo_parse_file: a negative MemTotal or MemFree");
+    snprintf(path, sizeof path, "%s/mem", root);
+    check_meminfo_snapshot(path, zone);
+    check_nodestat_snapshot(path, zone, part[3]);
 }
 
 /* The value a limit file's text can stand for: its leading number, or none. */
