@@ -4,7 +4,7 @@
 # a read-only root, NUMA_WATCHDOG_BIND, and the Kubernetes patches' securityContexts as docker flags.
 # Sourced by tests/image/run.sh (lib.sh loaded, IMAGE set); sets STEP2_SMALL.
 
-echo "== docker run --cap-add SYS_NICE"
+section "docker run --cap-add SYS_NICE"
 t0=$(now)
 start main --cap-add SYS_NICE
 if wait_status GET /_/ready 200 60; then
@@ -43,7 +43,7 @@ if [ "${IMAGE_TEST_DEFAULT:-1}" = 1 ]; then
 fi
 stop_rm main
 
-echo "== --privileged"
+section "--privileged"
 start priv --privileged
 if wait_200 "/?$SMALL" 60; then
     expect "privileged: 200, exact on node 0" exact_node0
@@ -51,7 +51,7 @@ if wait_200 "/?$SMALL" 60; then
 else ko "privileged: no 200 (HTTP $STATUS)"; logs priv | tail -n 5; fi
 stop_rm priv
 
-echo "== no capability"
+section "no capability"
 start nocap
 if wait_exit nocap 30; then
     code=$(docker inspect -f '{{.State.ExitCode}}' "$PREFIX-nocap")
@@ -62,14 +62,14 @@ if wait_exit nocap 30; then
 else ko "no capability: the container is still running after 30 s"; fi
 stop_rm nocap
 
-echo "== a node outside the allowed ones (fprocess override)"
+section "a node outside the allowed ones (fprocess override)"
 start badnode --cap-add SYS_NICE -e fprocess="numactl --membind 7 /home/app/server"
 if wait_exit badnode 30; then
     expect "fprocess --membind 7: exits non-zero, says so" eval '[ "$(docker inspect -f "{{.State.ExitCode}}" "$PREFIX-badnode")" != 0 ] && logs badnode | grep -q "numactl options were refused"'
 else ko "fprocess --membind 7: still running after 30 s"; fi
 stop_rm badnode
 
-echo "== --memory 512m"
+section "--memory 512m"
 start mem --cap-add SYS_NICE --memory 512m
 if wait_200 "/?$SMALL" 60; then
     call POST "/?chunk_mb=2&iterations=512"
@@ -81,13 +81,13 @@ if wait_200 "/?$SMALL" 60; then
 else ko "memory limit: no 200 (HTTP $STATUS)"; fi
 stop_rm mem
 
-echo "== --read-only --tmpfs /tmp"
+section "--read-only --tmpfs /tmp"
 start ro --cap-add SYS_NICE --read-only --tmpfs /tmp
 if wait_200 "/?$SMALL" 60; then expect "read-only root: 200, exact on node 0" exact_node0
 else ko "read-only root: no 200 (HTTP $STATUS)"; logs ro | tail -n 5; fi
 stop_rm ro
 
-echo "== NUMA_WATCHDOG_BIND=\"--membind 0\""
+section "NUMA_WATCHDOG_BIND=\"--membind 0\""
 start wd --cap-add SYS_NICE -e NUMA_WATCHDOG_BIND="--membind 0"
 if wait_200 "/?$SMALL" 60; then
     expect "watchdog bound too: 200, exact on node 0" exact_node0
@@ -95,7 +95,7 @@ if wait_200 "/?$SMALL" 60; then
 else ko "watchdog bind: no 200 (HTTP $STATUS)"; logs wd | tail -n 5; fi
 stop_rm wd
 
-echo "== the Kubernetes patches' securityContexts as docker flags"
+section "the Kubernetes patches' securityContexts as docker flags"
 FLAGS_OUT=$tmp/flags "$ROOT/tests/k8s/run.sh" >"$tmp/k8s.log" || { cat "$tmp/k8s.log"; ko "tests/k8s/run.sh"; }
 for f in least-privilege privileged; do
     read -r -a flags <"$tmp/flags/$f.flags"

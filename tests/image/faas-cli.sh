@@ -3,7 +3,7 @@
 # a second function with its own cmocka test (passing, then failing), `faas-cli build -f stack.yml`,
 # and a build with --no-cache (IMAGE_TEST_COLD=0 skips it). Sourced by tests/image/run.sh (lib.sh loaded); sets IMAGE.
 
-echo "== faas-cli template pull, new"
+section "faas-cli template pull, new"
 git clone -q "$ROOT" "$tmp/repo"
 if [ "${IMAGE_TEST_WORKTREE:-0}" = 1 ]; then
     # Development: the working tree's template, functions and stack, committed or not, in the clone.
@@ -22,7 +22,7 @@ expect "new --lang c-debian-numa: ./hello-numa/handler.c and stack.yaml (lang, h
      grep -qx "    handler: ./hello-numa" stack.yaml && grep -qx "    image: hello-numa:latest" stack.yaml'
 expect "new: the welcome message names the next steps and CAP_SYS_NICE" grep -q 'CAP_SYS_NICE' "$tmp/new.log"
 
-echo "== faas-cli build --shrinkwrap"
+section "faas-cli build --shrinkwrap"
 faas-cli build -f stack.yaml --shrinkwrap >"$tmp/shrinkwrap.log" 2>&1 || { cat "$tmp/shrinkwrap.log"; ko "build --shrinkwrap"; }
 # The build context: the whole template folder, the handler folder over function/, both mode 0700.
 expect "shrinkwrap: build/hello-numa is the template folder (Dockerfile, Makefile, handler.h, src/, tests/)" eval \
@@ -32,7 +32,7 @@ expect "shrinkwrap: build/hello-numa/function is the handler folder" diff -r hel
 expect "shrinkwrap: both folders mode 0700 (CI unset)" \
     test "$(stat -c %a build/hello-numa build/hello-numa/function | tr '\n' ' ')" = "700 700 "
 
-echo "== faas-cli build"
+section "faas-cli build"
 # A plain build (fills the layer cache), then the same again: the cached figure. The cold figure
 # (--no-cache) is the last build of this file.
 if ! faas-cli build -f stack.yaml >"$tmp/build-first.log" 2>&1; then
@@ -44,7 +44,7 @@ if faas-cli build -f stack.yaml >"$tmp/build-cached.log" 2>&1; then
 else ko "build hello-numa again (cached)"; fi
 expect "the build ran the unit tests (make unit) in the image" grep -q 'test(s) run' "$tmp/build-first.log"
 
-echo "== faas-cli local-run --print, run with --cap-add SYS_NICE"
+section "faas-cli local-run --print, run with --cap-add SYS_NICE"
 faas-cli local-run hello-numa --print --build=false >"$tmp/local-run.txt" 2>&1 || ko "local-run --print"
 # Printed as Go's exec.Cmd.String(): arguments joined with spaces, unquoted. fprocess comes last before
 # the image, so everything from -e=fprocess= up to the last word is its value.
@@ -75,7 +75,7 @@ if wait_200 / 60; then
 else ko "local-run + --cap-add SYS_NICE: no 200 (HTTP $STATUS)"; logs local-run | tail -n 5; fi
 stop_rm local-run
 
-echo "== a second function: faas-cli new body-probe, a handler on the NUMA toolkit with a cmocka test"
+section "a second function: faas-cli new body-probe, a handler on the NUMA toolkit with a cmocka test"
 probe_function() { # probe_function NAME: faas-cli new NAME, then body-probe's handler and test in it
     faas-cli new "$1" --lang c-debian-numa --append stack.yaml >/dev/null 2>&1 &&
         rm -f "$1/handler.c" && cp -R "$ROOT/tests/image/body-probe/." "$1/"
@@ -102,7 +102,7 @@ else
     echo "     log: $(grep -m 1 'test_body_probe.c:[0-9]*: error' "$tmp/build-broken.log" | sed 's/\x1b\[[0-9;]*m//g')"
 fi
 
-echo "== faas-cli build -f stack.yml (test-numa-function)"
+section "faas-cli build -f stack.yml (test-numa-function)"
 cd "$tmp/repo"
 t0=$(now)
 if faas-cli build -f stack.yml >"$tmp/build-fn.log" 2>&1; then

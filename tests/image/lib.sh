@@ -95,3 +95,4 @@ container_node0_anon_kb() {
                                 print int(($1 == "anon" ? v : v * ps) / 1024); found = 1; exit }
             END { if (!found) print -1 }'
 }
+section() { echo "== $1 [$(since "$started") s]"; } # section TITLE: a heading with the suite's elapsed time

@@ -40,7 +40,7 @@ summary() { # the figures and the counts, however the suite ends; exit 1 when an
 trap summary EXIT
 trap 'exit 130' INT TERM
 
-echo "== base images, faas-cli and of-watchdog"
+section "base images, faas-cli and of-watchdog"
 "$ROOT/tests/image/base-images.sh" || { ko "base images, faas-cli or of-watchdog could not be made"; exit 1; }
 export PATH="$OPENFAAS_OUT:$PATH"
 [ "$(command -v faas-cli)" = "$OPENFAAS_OUT/faas-cli" ] || { ko "faas-cli is not $OPENFAAS_OUT/faas-cli"; exit 1; }
@@ -60,5 +60,5 @@ expect "fwatchdog is 0.11.6, commit 9bdadb1e" test "$WATCHDOG_VERSION" = "0.11.6
 # shellcheck source=tests/image/watchdog.sh
 . "$ROOT/tests/image/watchdog.sh"
 
-echo "== the answer to POST /?$SMALL"
+section "the answer to POST /?$SMALL"
 printf '%s\n' "${STEP2_SMALL:-}" | jq -c . 2>/dev/null | cut -c1-4000 || true

@@ -6,7 +6,7 @@
 # The watchdog's own answers carry this header (the function's never do).
 internal() { [ "$STATUS" = "$1" ] && [ "$(header X-OpenFaaS-Internal)" = "$2" ]; }
 
-echo "== of-watchdog: /_/health and /_/ready before and after the upstream is ready"
+section "of-watchdog: /_/health and /_/ready before and after the upstream is ready"
 # The upstream starts only once /tmp/upstream-go exists (tests/image/gated-start.sh as fprocess).
 start gated --cap-add SYS_NICE -v "$ROOT/tests/image/gated-start.sh:/usr/local/bin/gated-start:ro" \
     -e "fprocess=sh /usr/local/bin/gated-start"
@@ -27,7 +27,7 @@ if wait_status GET /_/health 200 60; then
 else ko "before: no /_/health 200 within 60 s (HTTP $STATUS)"; logs gated | tail -n 5; fi
 stop_rm gated
 
-echo "== of-watchdog: request bodies reach the handler intact (body-probe)"
+section "of-watchdog: request bodies reach the handler intact (body-probe)"
 start_image probe body-probe:latest --cap-add SYS_NICE
 head -c 700001 /dev/urandom >"$tmp/payload"
 want=$(fnv1a64 "$tmp/payload")
@@ -50,7 +50,7 @@ if wait_200 / 60; then
 else ko "body-probe: no 200 (HTTP $STATUS)"; logs probe | tail -n 5; fi
 stop_rm probe
 
-echo "== of-watchdog: max_inflight=1, then SIGTERM (docker stop) with the experiment in flight"
+section "of-watchdog: max_inflight=1, then SIGTERM (docker stop) with the experiment in flight"
 WRITE_TIMEOUT=20
 start inflight --cap-add SYS_NICE -e max_inflight=1 -e healthcheck_interval=4s \
     -e exec_timeout=15s -e write_timeout=${WRITE_TIMEOUT}s
@@ -80,7 +80,7 @@ if wait_200 "/?$SMALL" 60; then
 else ko "max_inflight: no 200 (HTTP $STATUS)"; logs inflight | tail -n 5; fi
 stop_rm inflight
 
-echo "== of-watchdog: exec_timeout shorter than the experiment"
+section "of-watchdog: exec_timeout shorter than the experiment"
 # The function's own memory on node 0 is its container's (memory cgroup numa_stat): exact, whatever else
 # runs on the machine. Node 0's MemFree is printed beside it; other processes move that one.
 start timeout --cap-add SYS_NICE -e exec_timeout=2s
