@@ -1,7 +1,7 @@
 # faas-cli.sh: the image suite's faas-cli steps, each as a user types it, with the real faas-cli:
-# template pull of a clone, new, build --shrinkwrap, build (--no-cache, then cached), local-run --print
-# run with --cap-add SYS_NICE, a second function with its own cmocka test (passing, then failing), and
-# `faas-cli build -f stack.yml`. Sourced by tests/image/run.sh (lib.sh loaded); sets IMAGE.
+# template pull of a clone, new, build --shrinkwrap, build (then cached), local-run --print run with
+# --cap-add SYS_NICE, a second function with its own cmocka test (passing, then failing), `faas-cli
+# build -f stack.yml`, and last a build with --no-cache (the cold figure). Sourced by tests/image/run.sh (lib.sh loaded); sets IMAGE.
 
 section "faas-cli template pull, new"
 git clone -q "$ROOT" "$tmp/repo"
@@ -33,15 +33,13 @@ expect "shrinkwrap: both folders mode 0700 (CI unset)" \
     test "$(stat -c %a build/hello-numa build/hello-numa/function | tr '\n' ' ')" = "700 700 "
 
 section "faas-cli build"
-# First with --no-cache, every Debian package of both stages installed again: the cold figure
-# (IMAGE_TEST_COLD=0 makes it a plain build). Then the same again: the cached figure.
-cold=--no-cache
-[ "${IMAGE_TEST_COLD:-1}" = 1 ] || cold=""
-t0=$(now)
-if faas-cli build -f stack.yaml $cold >"$tmp/build-first.log" 2>&1; then
-    ok "build hello-numa ${cold:-(cache allowed)}"
-    [ -z "$cold" ] || figure "build cold (--no-cache): $(since "$t0") s"
-else ko "build hello-numa $cold"; tail -n 30 "$tmp/build-first.log"; exit 1; fi
+# A plain build (fills the layer cache), then the same again: the cached figure. The cold figure
+# (--no-cache) is this file's last build: while other builds of the same Dockerfile run on the same
+# engine, the legacy builder's cache lookups pick the newest matching layer, which may still lack the
+# next one, so a build right after a --no-cache build can miss the cache.
+if ! faas-cli build -f stack.yaml >"$tmp/build-first.log" 2>&1; then
+    ko "build hello-numa"; tail -n 30 "$tmp/build-first.log"; exit 1
+fi
 expect "the build ran the unit tests (make unit) in the image" grep -q 'test(s) run' "$tmp/build-first.log"
 t0=$(now)
 if faas-cli build -f stack.yaml >"$tmp/build-cached.log" 2>&1; then
@@ -120,4 +118,12 @@ expect "the image's ENV fprocess is template.yml's ($image_fprocess)" \
     test "$image_fprocess" = "$(sed -n 's/^fprocess: //p' "$tmp/repo/template/c-debian-numa/template.yml")"
 figure "image size $IMAGE: $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{ printf "%.1f MB", $1 / 1e6 }')"
 
+# Every Debian package of both stages installed again (IMAGE_TEST_COLD=0 skips it).
+if [ "${IMAGE_TEST_COLD:-1}" = 1 ]; then
+    cd "$tmp/scratch"
+    t0=$(now)
+    if faas-cli build -f stack.yaml --filter hello-numa --no-cache >"$tmp/build-cold.log" 2>&1; then
+        ok "build hello-numa --no-cache"; figure "build cold (--no-cache): $(since "$t0") s"
+    else ko "build hello-numa --no-cache"; tail -n 30 "$tmp/build-cold.log"; fi
+fi
 cd "$tmp"

@@ -51,11 +51,12 @@ else ko "body-probe: no 200 (HTTP $STATUS)"; logs probe | tail -n 5; fi
 stop_rm probe
 
 section "of-watchdog: max_inflight=1, then SIGTERM (docker stop) with the experiment in flight"
-WRITE_TIMEOUT=20
+# A 32 MiB experiment held 6 s; timeouts roomy enough for a loaded machine, docker stop's grace beyond them.
+WRITE_TIMEOUT=40
 start inflight --cap-add SYS_NICE -e max_inflight=1 -e healthcheck_interval=4s \
-    -e exec_timeout=15s -e write_timeout=${WRITE_TIMEOUT}s
-if wait_200 "/?$SMALL" 60; then
-    curl -s -m 60 -o "$tmp/inflight" -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/?$SMALL&hold_ms=6000" \
+    -e exec_timeout=30s -e write_timeout=${WRITE_TIMEOUT}s
+if wait_status GET /_/ready 200 60; then
+    curl -s -m 90 -o "$tmp/inflight" -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/?iterations=16&hold_ms=6000" \
         >"$tmp/inflight.code" &
     cpid=$!
     if wait_status GET /_/ready 429 20; then
@@ -65,7 +66,7 @@ if wait_200 "/?$SMALL" 60; then
             'internal 429 faas-middleware && [[ $BODY == "Concurrent request limit exceeded"* ]]'
     else ko "GET /_/ready never 429 (HTTP $STATUS)"; fi
     t0=$(now)
-    docker stop -t 60 "$PREFIX-inflight" >/dev/null &
+    docker stop -t 90 "$PREFIX-inflight" >/dev/null &
     spid=$!
     expect "after SIGTERM: GET /_/health 503 (during healthcheck_interval)" wait_status GET /_/health 503 10
     wait "$spid" || true
@@ -83,11 +84,13 @@ stop_rm inflight
 section "of-watchdog: exec_timeout shorter than the experiment"
 # The function's own memory on node 0 is its container's (memory cgroup numa_stat): exact, whatever else
 # runs on the machine. Node 0's MemFree is printed beside it; other processes move that one.
-start timeout --cap-add SYS_NICE -e exec_timeout=2s
-if wait_200 "/?$SMALL" 60; then
+# Only the held request outlasts exec_timeout: readiness is GET /_/ready and the request after it is a
+# 2 MiB experiment, both quick on a loaded machine too.
+start timeout --cap-add SYS_NICE -e exec_timeout=3s
+if wait_status GET /_/ready 200 60; then
     anon0=$(container_node0_anon_kb timeout) used0=$(node0_used_kb)
-    call POST "/?chunk_mb=2&iterations=128&hold_ms=6000" # 256 MiB held 6 s: the watchdog gives up at 2 s
-    expect "256 MiB held 6 s: the watchdog's 504 after exec_timeout=2s" internal 504 of-watchdog
+    call POST "/?chunk_mb=2&iterations=128&hold_ms=8000" # 256 MiB held 8 s: the watchdog gives up at 3 s
+    expect "256 MiB held 8 s: the watchdog's 504 after exec_timeout=3s" internal 504 of-watchdog
     end=$((SECONDS + 60)) peak=0 used_peak=0
     while [ $SECONDS -lt $end ]; do # until the whole experiment is in place (touching may outlast the 504)
         anon=$(container_node0_anon_kb timeout); [ "$anon" -gt "$peak" ] && peak=$anon
@@ -97,7 +100,8 @@ if wait_200 "/?$SMALL" 60; then
     done
     expect "after the 504 the function still holds it: its node 0 memory +$(((peak - anon0) / 1024)) MiB" \
         test $((peak - anon0)) -ge $((250 * 1024))
-    expect "the next request is served (200)" wait_200 "/?$SMALL" 60
+    expect "the next request is served (a 2 MiB experiment, 200)" eval \
+        'wait_200 "/?iterations=1" 60 && jqt ".params.iterations == 1"'
     end=$((SECONDS + 30))
     while [ $SECONDS -lt $end ]; do
         anon=$(container_node0_anon_kb timeout); [ "$anon" -ge 0 ] && [ $((anon - anon0)) -le $((16 * 1024)) ] && break
