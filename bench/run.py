@@ -8,13 +8,16 @@
 3. HTTP runtime: wrk against the template's sample function, a Go net/http peer and Python's
    http.server.
 4. Cold start: exec to the first 200 answer (bench/coldstart.c) for the same servers.
+5. Through the real of-watchdog in a container: wrk against the sample function, a Go net/http
+   and a Flask-on-waitress upstream; the default experiment, C vs Python; container start to the
+   first 200; the images' sizes.
 
 One module per section in bench/sections/. Every figure comes from a command run here, recorded
 next to it in bench/results.md. Ratios are reported, never asserted. Servers listen on 127.0.0.1
-only; they are stopped on exit, on error and on SIGINT/SIGTERM/SIGHUP.
+only; they and the containers are stopped on exit, on error and on SIGINT/SIGTERM/SIGHUP.
 Knobs (environment, bench/sections/knobs.py): BENCH_REPS (5), BENCH_ITERATIONS (1000),
 BENCH_CHUNK_MB (2), BENCH_WRK_DURATION (10 s), BENCH_WRK_ROUNDS (2), BENCH_COLD_REPS (20),
-BENCH_PORT_BASE (18080), BENCH_EXP_BUDGET (360 s: no new experiment round
+BENCH_CT_REPS (5), BENCH_PORT_BASE (18080), BENCH_EXP_BUDGET (360 s: no new experiment round
 starts when the next would end past it; at least BENCH_MIN_REPS (3) rounds run); BENCH_QUICK=1
 and BENCH_SECTIONS=a,b write to OUT_DIR instead of bench/.
 
@@ -27,12 +30,12 @@ import sys
 import time
 import types
 
-from sections import coldstart, experiment, httprt, machine, report
+from sections import coldstart, experiment, httprt, machine, report, watchdog
 from sections.knobs import Knobs
 from sections.proc import BENCH, Registry, log, trap_signals
 
 MEASURE = (("exp", "experiment", experiment.measure), ("http", "http", httprt.measure),
-           ("cold", "cold", coldstart.measure))
+           ("cold", "cold", coldstart.measure), ("watchdog", "watchdog", watchdog.measure))
 
 
 def paths_of(build, out_dir):
@@ -52,7 +55,9 @@ def measure_all(ctx):
     log(f"THP enabled: {data['facts']['thp_enabled']}")
     for key, section, fn in MEASURE:
         if section in ctx.knobs.sections:
+            start = time.perf_counter()
             data[key] = fn(ctx)
+            log(f"section {section}: {time.perf_counter() - start:.0f} s")
     data["facts"]["load_end"] = machine.load_facts()
     return data
 

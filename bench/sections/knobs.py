@@ -1,10 +1,10 @@
 """knobs.py: the settings of a `make bench` run, read once from the environment.
 
 BENCH_QUICK=1 is the quick loop: small defaults, and the report and plots go to OUT_DIR instead of
-bench/. BENCH_SECTIONS (a comma list of experiment,http,cold) runs only those sections; a
+bench/. BENCH_SECTIONS (a comma list of experiment,http,cold,watchdog) runs only those sections; a
 partial run also writes to OUT_DIR, so bench/results.md always holds a whole run.
 """
-SECTIONS = ("experiment", "http", "cold")
+SECTIONS = ("experiment", "http", "cold", "watchdog")
 
 # name: (default, quick default, lowest, highest)
 TABLE = {
@@ -16,6 +16,7 @@ TABLE = {
     "BENCH_WRK_DURATION": (10, 2, 1, 120),
     "BENCH_WRK_ROUNDS": (2, 1, 1, 10),
     "BENCH_COLD_REPS": (20, 3, 1, 200),
+    "BENCH_CT_REPS": (5, 2, 1, 50),
     "BENCH_PORT_BASE": (18080, 18080, 1024, 60000),
 }
 

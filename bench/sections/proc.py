@@ -1,6 +1,6 @@
-"""proc.py: commands and servers of a bench run, and stopping all of them on every way out.
+"""proc.py: commands, servers and containers of a bench run, and stopping all of them on every way out.
 
-Every server started here is registered with a Registry, which stops them on exit, on
+Every server and container started here is registered with a Registry, which stops them on exit, on
 error and on SIGINT/SIGTERM/SIGHUP (run.py). Commands are shown as a reader of bench/results.md types
 them from the repository root.
 """
@@ -88,14 +88,19 @@ def get_status(url, timeout):
 
 
 class Registry:
-    """What this run started (Server objects); stop_all ends them all."""
+    """What this run started: servers (Server) and containers (names); stop_all ends them all."""
 
     def __init__(self):
         self.servers = []
+        self.containers = []
 
     def stop_all(self):
         while self.servers:
             self.servers.pop().stop()
+        while self.containers:
+            name = self.containers.pop()
+            subprocess.run(["docker", "rm", "-f", name], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=60, check=False)
 
 
 def on_signal(signum, _frame):

@@ -1,12 +1,13 @@
-"""report.py: bench/results.md in its order (head, Machine, sections 1-4, Targets, limits, Plots) and the
+"""report.py: bench/results.md in its order (head, Machine, sections 1-5, Targets, limits, Plots) and the
 PNG plots (plots.gp over the data files each section writes). A section that did not run is left out."""
 import os
 
-from . import accounting, coldstart, experiment, httprt, machine, targets
+from . import accounting, coldstart, experiment, httprt, machine, targets, watchdog
 from .proc import BENCH, run
 
 PLOTS = (("exp", "experiment cost", "experiment.png"), ("exp", "accounting overhead", "accounting.png"),
-         ("http", "HTTP runtime", "http.png"), ("cold", "cold start", "coldstart.png"))
+         ("http", "HTTP runtime", "http.png"), ("cold", "cold start", "coldstart.png"),
+         ("watchdog", "through the real watchdog", "watchdog.png"))
 
 
 def head(a, facts, wall_total):
@@ -20,7 +21,7 @@ def head(a, facts, wall_total):
 
 
 def write(data, knobs, wall_total, path):
-    """data: facts, and exp/http/cold for the sections that ran."""
+    """data: facts, and exp/http/cold/watchdog for the sections that ran."""
     lines = []
     a = lines.append
     head(a, data["facts"], wall_total)
@@ -32,6 +33,8 @@ def write(data, knobs, wall_total, path):
         httprt.render(a, data["http"], data["facts"], knobs)
     if data.get("cold"):
         coldstart.render(a, data["cold"], knobs)
+    if data.get("watchdog"):
+        watchdog.render(a, data["watchdog"], knobs, (data.get("http") or {}).get("results", {}))
     if all(data.get(k) for k in ("exp", "http", "cold")):
         targets.render(a, data, knobs)
     a("## Plots")
@@ -46,7 +49,7 @@ def write(data, knobs, wall_total, path):
 
 
 def plots(data, knobs, out_dir, png_dir):
-    """Each section's data files, then gnuplot."""
+    """Each section's data files, then gnuplot with the flags of the sections that ran."""
     if data.get("exp"):
         experiment.write_plot_data(out_dir, data["exp"], knobs)
         accounting.write_plot_data(out_dir, data["exp"])
@@ -54,6 +57,9 @@ def plots(data, knobs, out_dir, png_dir):
         httprt.write_plot_data(out_dir, data["http"])
     if data.get("cold"):
         coldstart.write_plot_data(out_dir, data["cold"])
+    if data.get("watchdog"):
+        watchdog.write_plot_data(out_dir, data["watchdog"])
+    flags = "; ".join(f"have_{key}={1 if data.get(key) else 0}" for key in ("exp", "http", "cold", "watchdog"))
     argv = ["gnuplot", "-e", f"outdir='{out_dir}'; pngdir='{png_dir}'; "
-            f"work='{knobs.iterations} x {knobs.chunk_mb} MiB'", os.path.join(BENCH, "plots.gp")]
+            f"work='{knobs.iterations} x {knobs.chunk_mb} MiB'; {flags}", os.path.join(BENCH, "plots.gp")]
     run(argv, timeout=60)

@@ -1,6 +1,6 @@
 """targets.py: the report's Targets (verdicts on ratios measured in this run) and What limits these
-figures, from sections 1-4."""
-from . import experiment, httprt
+figures, from sections 1-4 (and 5 when it ran)."""
+from . import experiment, httprt, watchdog
 from .stats import best, fmt, fmt_s, ratio
 
 
@@ -47,6 +47,8 @@ def render(a, data, knobs):
     a("|---|---|---|---|")
     render_experiment_rows(a, d)
     render_http_rows(a, data["http"], data["cold"])
+    if data.get("watchdog"):
+        watchdog.render_target_rows(a, data["watchdog"])
     a("")
     render_limits(a, data, d, knobs)
 
@@ -85,4 +87,6 @@ def render_limits(a, data, d, knobs):
     a("- Cold start: exec, the dynamic loader and the first page faults of each binary (the C servers "
       "load libmicrohttpd and its GnuTLS dependencies, jansson and libnuma; Python imports its standard "
       "library); the same slow first-touch faults as above apply.")
+    if data.get("watchdog"):
+        watchdog.render_limits(a, data["watchdog"])
     a("")
