@@ -11,6 +11,10 @@ from .proc import get_status, log, port_free_or_die, run, show
 from .stats import best, fmt, fmt_s, ratio, summary, three, write_dat
 
 READY_WAIT = 60            # seconds from docker run to the first 200
+# An experiment on a busy machine can outlast the image's exec_timeout (120 s, then a 504): the
+# experiment containers get longer watchdog timeouts, shown in their commands.
+EXP_TIMEOUT = 600
+EXP_ENV = {"exec_timeout": f"{EXP_TIMEOUT}s", "write_timeout": f"{EXP_TIMEOUT + 5}s"}
 POLL = 0.005               # seconds between readiness polls
 UPSTREAMS = ("sample-function", "go-http", "python-flask")     # wrk's targets, the trivial answer
 EXPERIMENT = (("test-numa-function", "test-numa-function (C)"), ("python-flask", "python3-debian-numa handler (Python)"))
@@ -84,7 +88,7 @@ def http_part(ctx, imgs, base):
 
 def experiment_request(argv):
     """One experiment request: (in-process alloc+touch seconds, curl's time_total)."""
-    out, _ = run(argv)
+    out, _ = run(argv, timeout=EXP_TIMEOUT + 30)
     text, _, total = out.rpartition("\n")
     doc = json.loads(text)
     at = doc["timings"]["alloc_touch_s"] if "timings" in doc else doc["alloc_touch_s"]
@@ -94,14 +98,15 @@ def experiment_request(argv):
 def experiment_part(ctx, imgs, base):
     k = ctx.knobs
     query = f"iterations={k.iterations}&chunk_mb={k.chunk_mb}"
-    conts = {label: Container(ctx, imgs[label], label, base + i) for i, (label, _) in enumerate(EXPERIMENT)}
+    conts = {label: Container(ctx, imgs[label], label, base + i, EXP_ENV)
+             for i, (label, _) in enumerate(EXPERIMENT)}
     argvs = {}
     for label, c in conts.items():
         c.start()
         c.wait_200(dict(START)[label], time.perf_counter())
         run(["curl", "-sS", "--fail-with-body", "--max-time", "60", f"{c.url}/?iterations=10&chunk_mb={k.chunk_mb}"])
-        argvs[label] = ["curl", "-sS", "--fail-with-body", "--max-time", "170", "-w", r"\n%{time_total}",
-                        f"{c.url}/?{query}"]
+        argvs[label] = ["curl", "-sS", "--fail-with-body", "--max-time", str(EXP_TIMEOUT + 10),
+                        "-w", r"\n%{time_total}", f"{c.url}/?{query}"]
     samples = {label: [] for label in conts}
     labels = list(conts)
     for r in range(k.ct_reps):
@@ -206,7 +211,10 @@ def render_experiment(a, wd, knobs):
       f"{n} requests each after one warm-up request (`iterations=10`), order alternating; seconds, median "
       "(min-max). `alloc+touch` is timed inside the upstream; `request` is curl's `time_total` (the whole "
       "request through Docker's port mapping and the watchdog: allocation, touch, the function's "
-      "accounting, release and the answer). Both upstreams run under `numactl --membind 0` (fprocess).")
+      "accounting, release and the answer). Both upstreams run under `numactl --membind 0` (fprocess); "
+      f"their containers get the watchdog timeouts `exec_timeout={EXP_ENV['exec_timeout']}`, "
+      f"`write_timeout={EXP_ENV['write_timeout']}`, so that a slow run on a busy machine is measured "
+      "rather than cut at the image's 120 s.")
     a("")
     a("| upstream | alloc+touch s | request s | request vs C | container command | request command |")
     a("|---|---|---|---|---|---|")
