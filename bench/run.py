@@ -30,7 +30,7 @@ import sys
 import time
 import types
 
-from sections import coldstart, experiment, httprt, machine, report, watchdog
+from sections import coldstart, experiment, httprt, images, machine, report, watchdog
 from sections.knobs import Knobs
 from sections.proc import BENCH, Registry, log, trap_signals
 
@@ -79,6 +79,8 @@ def main(argv):
     dest = BENCH if knobs.whole else out_dir
     started = time.perf_counter()
     try:
+        if "watchdog" in knobs.sections:
+            images.preflight()
         data = measure_all(ctx)
         report.plots(data, knobs, out_dir, dest)
         wall = time.perf_counter() - started

@@ -37,10 +37,27 @@ def have_image(name):
                           stderr=subprocess.DEVNULL, timeout=60, check=False).returncode == 0
 
 
+def build_script():
+    return os.path.join(ROOT, "..", "shared", "third_party", "openfaas", "build.sh")
+
+
+def preflight():
+    """Fails at once, before any measurement, when section 5 cannot run here."""
+    script = build_script()
+    if not os.access(script, os.X_OK):
+        raise RuntimeError(f"{os.path.normpath(script)} is missing: section 5 builds faas-cli and "
+                           "of-watchdog with it (BENCH_SECTIONS=experiment,http,cold skips section 5)")
+    p = subprocess.run(["docker", "version", "-f", "{{.Server.Version}}"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, timeout=60, check=False)
+    if p.returncode != 0:
+        raise RuntimeError(f"docker: {p.stderr.decode(errors='replace').strip()[-300:]} (section 5 runs "
+                           "containers; BENCH_SECTIONS=experiment,http,cold skips it)")
+
+
 def tools(ctx):
     """faas-cli and fwatchdog built offline (and the watchdog image); their paths and versions."""
     out = os.path.join(ctx.build_dir, "openfaas")
-    script = os.path.join(ROOT, "..", "shared", "third_party", "openfaas", "build.sh")
+    script = build_script()
     argv = [script, out, "--image"]
     run(argv, timeout=BUILD_TIMEOUT)
     faas_cli, fwatchdog = os.path.join(out, "faas-cli"), os.path.join(out, "fwatchdog")
