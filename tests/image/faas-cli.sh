@@ -79,7 +79,7 @@ else ko "local-run + --cap-add SYS_NICE: no 200 (HTTP $STATUS)"; logs local-run 
 stop_rm local-run
 
 section "a second function: faas-cli new body-probe, a handler on the NUMA toolkit with a cmocka test"
-probe_function() { # probe_function NAME: faas-cli new NAME, then body-probe's handler and test in it
+probe_function() { # probe_function NAME: faas-cli new NAME, then body-probe's handler, and its test over the sample's tests/test_handler.c
     faas-cli new "$1" --lang c-debian-numa --append stack.yaml >/dev/null 2>&1 &&
         rm -f "$1/handler.c" && cp -R "$ROOT/tests/image/body-probe/." "$1/"
 }
@@ -87,14 +87,14 @@ probe_function body-probe || ko "faas-cli new body-probe --append stack.yaml"
 if faas-cli build -f stack.yaml --filter body-probe >"$tmp/build-probe.log" 2>&1; then
     ok "build body-probe"
     expect "body-probe's cmocka test ran in the build stage (3 tests, passed)" eval \
-        'grep -q "== build/tests/test_body_probe" "$tmp/build-probe.log" &&
+        'grep -q "== build/tests/test_handler" "$tmp/build-probe.log" &&
          grep -q "OK \] probe_fnv1a64_known_vectors" "$tmp/build-probe.log" &&
-         grep -A 12 "== build/tests/test_body_probe" "$tmp/build-probe.log" | grep -q "PASSED  \] 3 test(s)"'
+         grep -A 12 "== build/tests/test_handler" "$tmp/build-probe.log" | grep -q "PASSED  \] 3 test(s)"'
 else ko "build body-probe"; tail -n 30 "$tmp/build-probe.log"; fi
 
 # The same function with one expected value broken: its test fails, so the build fails, no image.
 probe_function body-probe-broken || ko "faas-cli new body-probe-broken --append stack.yaml"
-sed -i 's/0xaf63dc4c8601ec8c/0xaf63dc4c8601ec8d/' body-probe-broken/tests/test_body_probe.c
+sed -i 's/0xaf63dc4c8601ec8c/0xaf63dc4c8601ec8d/' body-probe-broken/tests/test_handler.c
 docker image rm -f body-probe-broken:latest >/dev/null 2>&1 || true
 if faas-cli build -f stack.yaml --filter body-probe-broken >"$tmp/build-broken.log" 2>&1; then
     ko "a failing function test fails faas-cli build (the build succeeded)"
@@ -102,7 +102,7 @@ else
     expect "a failing function test fails faas-cli build, named in its log, no image" eval \
         'grep -q "FAILED  \] probe_fnv1a64_known_vectors" "$tmp/build-broken.log" &&
          ! docker image inspect body-probe-broken:latest >/dev/null 2>&1'
-    echo "     log: $(grep -m 1 'test_body_probe.c:[0-9]*: error' "$tmp/build-broken.log" | sed 's/\x1b\[[0-9;]*m//g')"
+    echo "     log: $(grep -m 1 'test_handler.c:[0-9]*: error' "$tmp/build-broken.log" | sed 's/\x1b\[[0-9;]*m//g')"
 fi
 
 section "faas-cli build -f stack.yml (test-numa-function)"

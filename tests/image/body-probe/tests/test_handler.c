@@ -1,4 +1,4 @@
-/* test_body_probe.c: body-probe's unit tests, run by the image's build stage (make unit): the
+/* test_handler.c: body-probe's unit tests, run by the image's build stage (make unit): the
  * FNV-1a vectors, the answer's fields for a chunked request, and the 405 for a GET. */
 #include <setjmp.h>
 #include <stdarg.h>
