@@ -2,8 +2,9 @@
 # tests/vm/test.sh: owns `make vm-test`. Fetches the kernel (cached), builds the initramfs around the
 # server, boots the emulated 3-node machine with the plan on its kernel command line (vmcases=, the
 # cases below, in order) and judges the guest's console against that plan: every planned case must
-# report exactly once and pass, nothing unplanned may report, and the guest must finish with rc=0.
-# Prints one line per case, the wall time, and ends with "N passed, N failed".
+# report exactly once and pass, nothing unplanned may report, and the guest must finish with rc=0;
+# tests/vm/seed-check.sh then asserts the seed scenario's attribution. Prints one line per case,
+# the wall time, and ends with "N passed, N failed".
 #   usage: tests/vm/test.sh SERVER_BINARY | tests/vm/test.sh --topology-only
 # The console is kept in build/vm/console-test.log.
 set -euo pipefail

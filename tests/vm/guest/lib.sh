@@ -144,9 +144,8 @@ end_case() {
 }
 
 # Batched JSON checks (each jq start costs ~0.5 s under TCG): jexpect WHAT EXPR queues a check that
-# fails the case; jrun [SUMMARY_EXPR] evaluates the
-# queue in one jq run over the last answer, with $k (JK), $b (BYTES) and $pages (PAGES) bound, and
-# leaves the string SUMMARY_EXPR yields in JSUM.
+# fails the case; jrun [SUMMARY_EXPR] evaluates the queue in one jq run over the last answer, with
+# $k (JK), $b (BYTES) and $pages (PAGES) bound, and leaves the string SUMMARY_EXPR yields in JSUM.
 JX=()
 JE=()
 JK=""
