@@ -27,7 +27,7 @@ int exp_world_read(struct exp_world *w, char err[CDN_ERR_LEN])
         meminfo_snapshot("/sys", "/proc/zoneinfo", &w->mem, err) != 0 ||
         cg_memory_read("/proc/self/cgroup", "/sys/fs/cgroup", &w->cgroup, err) != 0)
         return 500;
-    return 0;
+    return exp_tier_world_read(w, err);
 }
 
 /* Every page that [p, p+len) lies on: for malloc this starts at the mapping, like numa_maps. */
@@ -90,12 +90,7 @@ static int map_chunk(const struct exp_plan *plan, struct exp_chunk *c, char err[
     if (!p)
         return 500;
     set_chunk(c, p, len, p, len);
-    if (plan->params.node >= 0) {
-        unsigned long mask = 1UL << plan->params.node;
-        if (mbind(p, len, MPOL_BIND, &mask, CDN_MAX_NODES + 1, 0) != 0)
-            return policy_error(err, errno, "mbind");
-    }
-    return 0;
+    return exp_policy_mbind(plan, p, len, err);
 }
 
 static int alloc_chunk(const struct exp_plan *plan, struct exp_chunk *c, char err[CDN_ERR_LEN])
@@ -247,6 +242,8 @@ int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ER
     if (rc == 0)
         rc = locate(chunks, n, res, err);
     if (rc == 0)
+        rc = exp_run_tier(plan, chunks, n, res, err);
+    if (rc == 0 && plan->params.tier.resample_ms == 0)
         hold(plan->params.hold_ms);
     release_chunks(plan, chunks, n);
     free(chunks);

@@ -1,0 +1,33 @@
+/* exp_policy.c: puts the plan's per-request memory policy on one chunk with mbind(2): bind,
+ * preferred (MPOL_PREFERRED_MANY for several nodes), interleave, or MPOL_WEIGHTED_INTERLEAVE (Linux
+ * 6.9+, mode 6, which numactl 2.0.16 does not know). A kernel that refuses the mode is a 422. */
+#include "exp.h"
+
+#include <errno.h>
+#include <numaif.h>
+#include <string.h>
+
+int exp_policy_mbind(const struct exp_plan *plan, void *addr, size_t len, char err[CDN_ERR_LEN])
+{
+    if (plan->mbind_mode < 0)
+        return 0;
+    unsigned long mask[CDN_MAX_NODES / (8 * sizeof(unsigned long)) + 1];
+    memset(mask, 0, sizeof mask);
+    mask[0] = (unsigned long)plan->mbind_nodes;
+    if (mbind(addr, len, plan->mbind_mode, mask, CDN_MAX_NODES + 1, 0) == 0)
+        return 0;
+    int e = errno;
+    char list[128];
+    cdn_nodeset_format(plan->mbind_nodes, list, sizeof list);
+    if (e == EPERM) {
+        cdn_err(err, e, "mbind(%s, %s): setting a memory policy needs CAP_SYS_NICE here (docker "
+                "run --cap-add SYS_NICE, or k8s/least-privilege.yaml)", plan->target_policy, list);
+        return 500;
+    }
+    if (e == EINVAL && plan->mbind_mode == 6)
+        cdn_err(err, e, "mbind(MPOL_WEIGHTED_INTERLEAVE, %s): this kernel does not know the mode "
+                "(it needs Linux 6.9 or later)", list);
+    else
+        cdn_err(err, e, "mbind(%s, %s)", plan->target_policy, list);
+    return e == EINVAL ? 422 : 500;
+}
