@@ -301,7 +301,8 @@ else
     # The seed scenario runs where the initramfs carries a watchdog (VM_FWATCHDOG on the host).
     SEED=0
     [ ! -x /usr/bin/fwatchdog ] || { SEED=2; . /vm/seed.sh; }
-    echo "VM-PLAN $((11 + SEED))"
+    . /vm/tiers.sh
+    echo "VM-PLAN $((11 + SEED + $(tier_case_count)))"
     case_topology
     case_server_topology
     case_bind 1
@@ -313,6 +314,7 @@ else
     case_no_touch
     case_cgroup
     [ "$SEED" = 0 ] || { case_seed unbound; case_seed bound; }
+    tier_cases
     begin_case server-log
     expect "no sanitizer or crash report in the server's log" \
         eval '! grep -qiE "AddressSanitizer|runtime error|segmentation|abort" /tmp/server.log'
