@@ -1,5 +1,6 @@
 /* exp.h: the experiment's stages, each a struct in and a struct out:
- * parse (exp_params.c) -> plan (exp_plan.c) -> run and measure (exp_run.c) -> render (exp_render.c). */
+ * parse (exp_params.c) -> plan (exp_plan.c) -> run and measure (exp_run.c, its chunks in
+ * exp_alloc.c) -> render (exp_render.c). */
 #ifndef CDN_EXP_H
 #define CDN_EXP_H
 
@@ -40,6 +41,9 @@ struct exp_world {
     struct tier_snapshot tiers;
     int64_t llc_bytes;          /* -1 if unknown */
     cdn_nodeset cpu_nodes;      /* nodes with CPUs this process may run on */
+    struct topo_snapshot topo;  /* the machine as GET /topology shows it; free with exp_world_free */
+    bool have_topo;             /* false when sysfs could not be read: the answer's topology is null */
+    long pid;                   /* this process, for the answer */
 };
 
 struct exp_plan {
@@ -55,11 +59,21 @@ struct exp_plan {
 };
 
 struct exp_chunk {
-    void *map;          /* what to release: mmap base, malloc pointer or libnuma pointer */
+    void *map;          /* what to release: malloc pointer or libnuma pointer (in the arena: its bytes) */
     size_t map_len;
     void *user;                 /* the chunk's bytes as the allocator handed them out */
     size_t user_len;
     struct place_range pages;   /* every page the chunk's bytes lie on; all are touched */
+};
+
+/* The chunks of one run. */
+struct exp_chunks {
+    struct exp_chunk *chunk;    /* params.iterations entries */
+    int64_t n;                  /* allocated so far */
+    char *arena;                /* alloc=mmap: the reservation holding every chunk, guards included */
+    size_t arena_len;
+    struct place_range span;    /* alloc=mmap: every chunk's pages, one range between the guards */
+    struct addr_policy first_policy;    /* the first chunk's own policy, read back */
 };
 
 /* Everything measured by one run. */
@@ -73,6 +87,7 @@ struct exp_result {
     struct exp_migration migration;     /* migrate_to */
     struct exp_measure measure;         /* measure= */
     struct exp_resample resample;       /* resample_ms */
+    struct addr_policy chunk_policy;    /* the first chunk's, read back (get_mempolicy(MPOL_F_ADDR)) */
     double allocate_s, touch_s, placement_s, cross_check_s, meminfo_s, total_s;
     double started_at, finished_at;     /* wall clock, Unix seconds */
 };
@@ -102,11 +117,14 @@ int exp_policy_mbind(const struct exp_plan *plan, void *addr, size_t len, char e
 
 /* After the touch and the placement: migrate_to, measure, and the hold with resample_ms.
  * 0 or an HTTP status with err. */
-int exp_run_tier(const struct exp_plan *plan, const struct exp_chunk *chunks, int64_t n,
+int exp_run_tier(const struct exp_plan *plan, const struct exp_chunks *chunks,
                  struct exp_result *res, char err[CDN_ERR_LEN]);
 
-/* Reads the world: policy, per-node MemFree, cgroup memory. Returns 0 or 503/500 with err. */
+/* Reads the world, the only kernel reads before the run: policy, per-node MemFree, cgroup memory,
+ * topology, pid. Parse, plan and render read nothing else. Returns 0 or 503/500 with err; call
+ * exp_world_free either way. */
 int exp_world_read(struct exp_world *w, char err[CDN_ERR_LEN]);
+void exp_world_free(struct exp_world *w);
 
 /* Allocates, touches, measures and releases. Every buffer is released before it returns.
  * Returns 0, or an HTTP status with err. */
@@ -119,6 +137,15 @@ int exp_sweep_run(const struct exp_plan *plan, struct exp_sweep *out, char err[C
 /* Adds the tiered-memory sections to an answer (exp_tier_json.c); sweep may be NULL. 0 or -1. */
 int exp_tier_attach(json_t *answer, const struct exp_plan *plan, const struct exp_world *w,
                     const struct exp_result *r, const struct exp_sweep *sweep);
+/* exp_alloc.c. Allocates every chunk of the plan, binds and advises it. Returns 0, or an HTTP
+ * status with err; either way c holds what was allocated, for exp_chunks_release. */
+int exp_chunks_alloc(const struct exp_plan *plan, struct exp_chunks *c, char err[CDN_ERR_LEN]);
+void exp_chunks_touch(const struct exp_chunks *c);
+/* The ranges to locate (malloc'd, *n of them): the arena's one span, or every chunk's pages. */
+struct place_range *exp_chunks_ranges(const struct exp_chunks *c, size_t *n, char err[CDN_ERR_LEN]);
+void exp_chunks_release(const struct exp_plan *plan, struct exp_chunks *c);
+/* err for a refused policy call (names CAP_SYS_NICE for EPERM); returns 422 for EINVAL, else 500. */
+int exp_policy_error(char err[CDN_ERR_LEN], int e, const char *what);
 
 /* The JSON answer; NULL on ENOMEM. */
 json_t *exp_render(const struct exp_plan *plan, const struct exp_world *w,

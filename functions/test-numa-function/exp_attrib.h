@@ -30,9 +30,9 @@ struct attrib_snaps {
 /* Reads the kernel: node counters, /proc/self (the chunks' pages told apart) and /proc/PPID.
  * chunks is NULL before allocating and after releasing. Fails (500) only when the node counters
  * cannot be read. */
-struct exp_chunk;
-int exp_attrib_snap(struct attrib_snaps *s, enum attrib_at at, const struct exp_chunk *chunks,
-                    int64_t n, char err[CDN_ERR_LEN]);
+struct exp_chunks;
+int exp_attrib_snap(struct attrib_snaps *s, enum attrib_at at, const struct exp_chunks *chunks,
+                    char err[CDN_ERR_LEN]);
 
 /* Besides the snapshots, what the arithmetic and the diagnosis look at. */
 struct attrib_context {

@@ -24,23 +24,22 @@ static void read_parent(int ppid, struct procstat *out)
                  " (reading another process's numa_maps needs the same user, or CAP_SYS_PTRACE)");
 }
 
-int exp_attrib_snap(struct attrib_snaps *s, enum attrib_at at, const struct exp_chunk *chunks,
-                    int64_t n, char err[CDN_ERR_LEN])
+int exp_attrib_snap(struct attrib_snaps *s, enum attrib_at at, const struct exp_chunks *chunks,
+                    char err[CDN_ERR_LEN])
 {
-    if ((unsigned)at >= ATTRIB_SNAPS || n < 0 || (n > 0 && !chunks))
+    if ((unsigned)at >= ATTRIB_SNAPS)
         return cdn_err(err, EINVAL, "attribution snapshot %d", (int)at), 500;
-    struct place_range *ranges = n > 0 ? malloc((size_t)n * sizeof *ranges) : NULL;
-    if (n > 0 && !ranges)
-        return cdn_err(err, ENOMEM, "attribution ranges"), 500;
-    for (int64_t i = 0; i < n; i++)
-        ranges[i] = chunks[i].pages;
+    size_t n = 0;
+    struct place_range *ranges = NULL;
+    if (chunks && !(ranges = exp_chunks_ranges(chunks, &n, err)))
+        return 500;
     struct attrib_snap *x = &s->at[at];
     double t = cdn_now();
     memset(x, 0, sizeof *x);
     int rc = nodestat_snapshot("/sys", "/proc/zoneinfo", &x->node, err);
     if (rc == 0) {
         /* Unreadable processes are not errors: their reason is kept and their shares stay unknown. */
-        procstat_read("/proc/self", ranges, (size_t)n, &x->self, NULL);
+        procstat_read("/proc/self", ranges, n, &x->self, NULL);
         read_parent(getppid(), &x->parent);
         x->taken = true;
     }

@@ -49,11 +49,9 @@ static int by_move_pages(const struct place_range *r, size_t n, int to, struct e
 
 static int by_mbind(const struct place_range *r, size_t n, int to, char err[CDN_ERR_LEN])
 {
-    unsigned long mask[CDN_MAX_NODES / (8 * sizeof(unsigned long)) + 1];
-    memset(mask, 0, sizeof mask);
-    mask[0] = 1UL << to;
+    char why[CDN_ERR_LEN];
     for (size_t i = 0; i < n; i++)
-        if (mbind(r[i].addr, r[i].len, MPOL_BIND, mask, CDN_MAX_NODES + 1, MPOL_MF_MOVE) != 0)
+        if (policy_mbind(r[i].addr, r[i].len, MPOL_BIND, (cdn_nodeset)1 << to, MPOL_MF_MOVE, why) != 0)
             return cdn_err(err, errno, "mbind(MPOL_BIND %d, MPOL_MF_MOVE)", to);
     return 0;
 }

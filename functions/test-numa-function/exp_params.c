@@ -214,5 +214,11 @@ int exp_params_parse(const struct fn_request *req, struct exp_params *p, char er
     }
     if (exp_tier_params_check(&p->tier, p->node, p->alloc == EXP_ALLOC_MMAP, p->touch, p->hold_ms, err) != 0)
         return 400;
+    if (p->thp && p->alloc != EXP_ALLOC_MMAP) {
+        cdn_err(err, 0, "thp=true needs alloc=mmap: %s chunks do not start on 2 MiB boundaries, so "
+                "huge pages could not back them (supported: alloc=mmap with thp and node or not; "
+                "alloc=malloc, node or not; alloc=libnuma with a node)", exp_alloc_name(p->alloc));
+        return 400;
+    }
     return 0;
 }

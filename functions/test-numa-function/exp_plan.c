@@ -18,7 +18,7 @@ int exp_plan_check_node(int node, const struct exp_world *w, char err[CDN_ERR_LE
     if (!CDN_NODESET_HAS(w->policy.mems_allowed, node))
         return cdn_err(err, 0, "node %d is not in this process's Mems_allowed (%s): the cpuset "
                        "excludes it", node, w->policy.mems_allowed_list);
-    if ((w->policy.mode & 0xff) == MPOL_BIND && !CDN_NODESET_HAS(w->policy.nodes, node)) {
+    if (policy_mode_base(w->policy.mode) == MPOL_BIND && !CDN_NODESET_HAS(w->policy.nodes, node)) {
         cdn_nodeset_format(w->policy.nodes, have, sizeof have);
         return cdn_err(err, 0, "node %d is outside the process's bind policy (nodes %s, set by "
                        "numactl --membind): a request may not leave it", node, have);

@@ -1,8 +1,9 @@
-/* exp_render.c: the experiment's JSON answer (layout documented in docs/answer.md). */
+/* exp_render.c: the experiment's JSON answer (layout documented in docs/answer.md), from the plan,
+ * the world read before it and the run's result. Pure: it reads no kernel interface, so it is
+ * unit-tested on fixture inputs (tests/test_exp_render.c). */
 #include "exp.h"
 
 #include <string.h>
-#include <unistd.h>
 
 static json_t *params_json(const struct exp_params *p)
 {
@@ -55,6 +56,7 @@ static json_t *placement_json(const struct exp_plan *plan, const struct exp_resu
     if (!pl)
         return NULL;
     json_object_set_new(pl, "policy", json_string(plan->target_policy));
+    json_object_set_new(pl, "chunk_policy", policy_addr_to_json(&r->chunk_policy));
     json_t *cc = json_null();
     if (r->have_cross_check) {
         json_t *full = place_to_json(&r->cross_check, plan->target);
@@ -91,10 +93,8 @@ json_t *exp_render(const struct exp_plan *plan, const struct exp_world *w,
 {
     json_t *process = policy_to_json(&r->policy_after);
     if (process)
-        json_object_set_new(process, "pid", json_integer((json_int_t)getpid()));
-    struct topo_snapshot topo;
-    json_t *topology = topo_read("/sys", &topo, NULL) == 0 ? topo_to_json(&topo) : json_null();
-    topo_free(&topo);
+        json_object_set_new(process, "pid", json_integer((json_int_t)w->pid));
+    json_t *topology = w->have_topo ? topo_to_json(&w->topo) : json_null();
     json_t *answer = json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "params", params_json(&plan->params), "bytes", (json_int_t)plan->total_bytes,
                      "process", process, "memfree", memfree_json(r), "deltas", deltas_json(r),

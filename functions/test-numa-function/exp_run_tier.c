@@ -3,29 +3,27 @@
  * resample_ms. */
 #include "exp.h"
 
-#include <errno.h>
 #include <stdlib.h>
 
-int exp_run_tier(const struct exp_plan *plan, const struct exp_chunk *chunks, int64_t n,
+int exp_run_tier(const struct exp_plan *plan, const struct exp_chunks *chunks,
                  struct exp_result *res, char err[CDN_ERR_LEN])
 {
     const struct exp_tier_params *t = &plan->params.tier;
     if (t->migrate_to < 0 && !t->measure && t->resample_ms == 0)
         return 0;
-    struct place_range *ranges = malloc((size_t)n * sizeof *ranges);
+    size_t n = 0;
+    struct place_range *ranges = exp_chunks_ranges(chunks, &n, err);
     if (!ranges)
-        return cdn_err(err, ENOMEM, "page ranges"), 500;
-    for (int64_t i = 0; i < n; i++)
-        ranges[i] = chunks[i].pages;
+        return 500;
     int rc = 0;
     if (t->migrate_to >= 0)
-        rc = exp_migrate(ranges, (size_t)n, t->migrate_to, res->placement.per_node[t->migrate_to],
+        rc = exp_migrate(ranges, n, t->migrate_to, res->placement.per_node[t->migrate_to],
                          &res->migration, err);
     if (rc == 0 && t->measure &&
-        exp_measure_ranges(ranges, (size_t)n, t->measure, plan->llc_bytes, &res->measure, err) != 0)
+        exp_measure_ranges(ranges, n, t->measure, plan->llc_bytes, &res->measure, err) != 0)
         rc = 500;
     if (rc == 0 && t->resample_ms > 0 &&
-        exp_resample_hold(ranges, (size_t)n, plan->params.hold_ms, t->resample_ms, &res->resample, err) != 0)
+        exp_resample_hold(ranges, n, plan->params.hold_ms, t->resample_ms, &res->resample, err) != 0)
         rc = 500;
     free(ranges);
     return rc;

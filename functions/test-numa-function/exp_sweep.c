@@ -61,14 +61,12 @@ static void run_cell(struct cell_job *job, const cdn_cpuset *cpus, const cdn_cpu
 /* Maps, binds to `node` and touches the plan's bytes; NULL with err. */
 static char *bound_buffer(size_t len, int node, char err[CDN_ERR_LEN])
 {
-    unsigned long mask[CDN_MAX_NODES / (8 * sizeof(unsigned long)) + 1];
-    memset(mask, 0, sizeof mask);
-    mask[0] = 1UL << node;
+    char why[CDN_ERR_LEN];
     char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return cdn_err(err, errno, "sweep: mmap %zu bytes", len), NULL;
     if (madvise(p, len, MADV_NOHUGEPAGE) != 0 ||
-        mbind(p, len, MPOL_BIND, mask, CDN_MAX_NODES + 1, 0) != 0) {
+        policy_mbind(p, len, MPOL_BIND, (cdn_nodeset)1 << node, 0, why) != 0) {
         cdn_err(err, errno, "sweep: madvise/mbind to node %d", node);
         munmap(p, len);
         return NULL;

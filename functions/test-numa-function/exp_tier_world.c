@@ -40,19 +40,15 @@ int64_t exp_llc_bytes(const char *sysfs_root)
 
 int exp_tier_world_read(struct exp_world *w, char err[CDN_ERR_LEN])
 {
-    struct topo_snapshot topo;
     if (tier_read("/sys", "/proc", w->mem.nodes, &w->tiers, err) != 0)
         return 500;
     w->llc_bytes = exp_llc_bytes("/sys");
-    if (topo_read("/sys", &topo, err) != 0)
-        return 500;
     w->cpu_nodes = 0;
-    for (int i = 0; i < topo.n_nodes; i++)
+    for (int i = 0; w->have_topo && i < w->topo.n_nodes; i++)
         for (int c = 0; c < CDN_MAX_CPUS; c++)
-            if (cdn_cpuset_has(&topo.nodes[i].cpus, c) && cdn_cpuset_has(&w->policy.cpus_allowed, c)) {
-                w->cpu_nodes |= (cdn_nodeset)1 << topo.nodes[i].id;
+            if (cdn_cpuset_has(&w->topo.nodes[i].cpus, c) && cdn_cpuset_has(&w->policy.cpus_allowed, c)) {
+                w->cpu_nodes |= (cdn_nodeset)1 << w->topo.nodes[i].id;
                 break;
             }
-    topo_free(&topo);
     return 0;
 }

@@ -4,6 +4,7 @@
 #include "exp.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -57,10 +58,11 @@ void *fn_init(char err[CDN_ERR_LEN])
         free(s);
         return NULL;
     }
-    /* A fixed threshold stops glibc raising it after the first free of a 2 MiB block, so
-     * alloc=malloc chunks stay separate mappings that go back to the kernel on free. */
-    if (mallopt(M_MMAP_THRESHOLD, 128 * 1024) != 1 && !EXP_ASAN) {
-        cdn_err(err, 0, "mallopt(M_MMAP_THRESHOLD) refused");
+    /* A fixed threshold stops glibc raising it after the first free of a 2 MiB block, and no
+     * cap on the count stops it taking blocks from the heap past M_MMAP_MAX (65536 by default),
+     * so alloc=malloc chunks stay separate mappings that go back to the kernel on free. */
+    if ((mallopt(M_MMAP_THRESHOLD, 128 * 1024) != 1 || mallopt(M_MMAP_MAX, INT_MAX) != 1) && !EXP_ASAN) {
+        cdn_err(err, 0, "mallopt(M_MMAP_THRESHOLD, M_MMAP_MAX) refused");
         pthread_mutex_destroy(&s->experiment_lock);
         free(s);
         return NULL;
@@ -109,6 +111,7 @@ static int experiment(struct fn_state *s, const struct fn_request *req, struct f
         return rc;
     struct exp_world world;
     struct exp_plan plan;
+    memset(&world, 0, sizeof world);
     struct exp_result *result = calloc(1, sizeof *result);
     if (!result)
         rc = (cdn_err(err, ENOMEM, "result"), 500);
@@ -129,6 +132,7 @@ static int experiment(struct fn_state *s, const struct fn_request *req, struct f
     if (result)
         exp_resample_free(&result->resample);
     exp_sweep_free(&sweep);
+    exp_world_free(&world);
     free(result);
     return rc;
 }

@@ -161,21 +161,46 @@ int topo_read(const char *sysfs_root, struct topo_snapshot *out, char err[CDN_ER
 void topo_free(struct topo_snapshot *t);
 json_t *topo_to_json(const struct topo_snapshot *t);  /* like `numactl -H`; NULL on ENOMEM */
 
-/* ---- process memory policy, cpuset and position (policy.c) ---- */
+/* ---- memory policies, cpuset and position (policy.c) ---- */
+#define POLICY_UNKNOWN (-1)     /* mode when get_mempolicy was refused (seccomp without CAP_SYS_NICE) */
 struct proc_policy {
-    int mode;               /* MPOL_DEFAULT, MPOL_BIND, ... */
-    const char *mode_name;  /* "default", "bind", "interleave", "preferred", "local", ... */
+    int mode;               /* MPOL_DEFAULT, MPOL_BIND, ... with its mode flags; POLICY_UNKNOWN */
+    const char *mode_name;  /* "default", "bind", "interleave", "preferred", "local", ..., "unknown" */
     cdn_nodeset nodes;      /* policy nodes read back with get_mempolicy */
+    char reason[CDN_ERR_LEN];   /* why the mode is "unknown"; "" when it was read */
     cdn_nodeset mems_allowed;   /* /proc/self/status Mems_allowed_list */
     char mems_allowed_list[256];    /* mems_allowed printed as a list (fits: ids are < 64) */
     cdn_cpuset cpus_allowed;        /* /proc/self/status Cpus_allowed_list */
     int cpu;                /* CPU this thread runs on (sched_getcpu) */
     int cpu_node;           /* its node, -1 if unknown */
 };
-/* Reads the calling thread's policy (the process's, unless the thread set
- * its own) and /proc/self/status. proc_status is normally "/proc/self/status". */
+/* The policy of the mapping at an address (get_mempolicy(MPOL_F_ADDR)): its own from mbind, or
+ * "default" when it has none and the thread's policy applies. */
+struct addr_policy {
+    int mode;
+    const char *mode_name;
+    cdn_nodeset nodes;
+    char reason[CDN_ERR_LEN];
+};
+/* 0 if the kernel has NUMA, even when a seccomp profile refuses the policy calls (EPERM);
+ * -1 with err when it has none. Use it instead of numa_available(), which says -1 for both. */
+int policy_numa_available(char err[CDN_ERR_LEN]);
+/* Reads the calling thread's policy (the process's, unless the thread set its own) and
+ * /proc/self/status. proc_status is normally "/proc/self/status". A refused get_mempolicy
+ * (EPERM) is not an error: mode is POLICY_UNKNOWN and reason says why. */
 int policy_read(const char *proc_status, struct proc_policy *out, char err[CDN_ERR_LEN]);
+int policy_read_addr(const void *addr, struct addr_policy *out, char err[CDN_ERR_LEN]);
+/* mbind(2) with a node mask sized for the kernel's possible nodes; err "mbind: <errno text>",
+ * errno kept. */
+int policy_mbind(void *addr, size_t len, int mode, cdn_nodeset nodes, unsigned flags,
+                 char err[CDN_ERR_LEN]);
+/* {"policy", "policy_nodes" (null when unknown), "policy_flags", "policy_reason", "mems_allowed",
+ * "mems_allowed_list", "cpus_allowed_list", "cpu", "cpu_node"} */
 json_t *policy_to_json(const struct proc_policy *p);
+json_t *policy_addr_to_json(const struct addr_policy *p);   /* the first four of the above */
+/* The mode without its flags (MPOL_F_STATIC_NODES, MPOL_F_RELATIVE_NODES, MPOL_F_NUMA_BALANCING),
+ * the one place flags are masked off. */
+int policy_mode_base(int mode);
 const char *policy_mode_name(int mode);
 /* The nodes a buffer placed under policy p should land on: the policy nodes
  * for bind/interleave/preferred, else every allowed node. */
@@ -250,7 +275,7 @@ int nodestat_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], int64_t drift[C
 /* MemTotal - MemFree, minus the per-CPU free lists when with_pcp. */
 int64_t nodestat_used(const struct nodestat_snapshot *s, int node, bool with_pcp);
 
-/* ---- page placement (placement.c) ---- */
+/* ---- page placement (placement.c, numa_maps.c) ---- */
 struct place_range {
     void *addr;             /* page-aligned */
     size_t len;             /* bytes, a multiple of the page size */
@@ -263,12 +288,17 @@ enum place_source {
 };
 struct place_result {
     enum place_source source;
-    int64_t pages;          /* pages asked about (4 KiB units) */
+    int64_t pages;          /* pages asked about, in units of place_page_size() */
     int64_t per_node[CDN_MAX_NODES];
     int64_t not_present;    /* pages not faulted in (never touched) */
-    int exact;              /* 1 if the counts cover exactly the ranges asked about */
+    /* 1 if the counts are of exactly the ranges asked about: always for the per-page sources;
+     * for numa_maps only when the mappings start at each range's start and a mapping starts at
+     * its end (guard pages), so that no mapping reaching outside the ranges was counted. */
+    int exact;
     char fallback_reason[CDN_ERR_LEN]; /* why earlier sources were skipped, "" if none */
 };
+/* The base page size, sysconf(_SC_PAGESIZE): the unit of every page count here. */
+size_t place_page_size(void);
 const char *place_source_name(enum place_source s);
 /* Counts the node of every page in ranges, trying move_pages, then per-page
  * get_mempolicy, then numa_maps; res->source says which answered. */
@@ -277,8 +307,8 @@ int place_query(const struct place_range *ranges, size_t n, struct place_result 
 /* Same with one named source only (for cross-checks and tests). */
 int place_query_with(enum place_source src, const struct place_range *ranges, size_t n,
                      struct place_result *res, char err[CDN_ERR_LEN]);
-/* Parses numa_maps text from f, summing N<id>= counts (in 4 KiB pages) of the
- * mappings whose start address lies in one of ranges. */
+/* Parses numa_maps text from f, adding to res the N<id>= counts (in base pages) of the mappings
+ * that start inside the ranges, and setting res->exact as above. */
 int place_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
                           struct place_result *res, char err[CDN_ERR_LEN]);
 json_t *place_to_json(const struct place_result *r, cdn_nodeset target);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # faults.sh: SIGTERM mid-experiment, a client that disconnects mid-experiment, a port already
 # taken at start, and the memory-policy syscalls refused with EPERM by a seccomp filter
-# (no_mempolicy), as a container profile without CAP_SYS_NICE refuses them.
+# (no_mempolicy) as Docker's default profile refuses them, with CAP_SYS_NICE (move_pages,
+# migrate_pages) and without (get_mempolicy, mbind, set_mempolicy too).
 # Usage: faults.sh TEST_NUMA_SERVER NO_MEMPOLICY
 set -euo pipefail
 SERVER=$1
@@ -64,10 +65,27 @@ check "port taken: exactly one line on stderr, naming the address and the reason
 check "port taken: the first server still serves" bash -c 'curl -fs --max-time 5 "http://127.0.0.1:$0/_/ready" >/dev/null' "$PORT"
 stop_server TERM
 
-# ---- mbind, set_mempolicy, move_pages, migrate_pages refused (EPERM) ----
+# ---- Docker's default seccomp profile with CAP_SYS_NICE: move_pages, migrate_pages refused ----
+PORT=$(free_port)
+start_server "$WORK/seccomp-nice.log" env FN_PORT="$PORT" healthcheck_interval=0 "${BIND[@]}" \
+    "$NO_MEMPOLICY" --with-sys-nice "$SERVER" || fail "server starts under the CAP_SYS_NICE profile"
+call GET '/?iterations=2'
+echo "# with CAP_SYS_NICE: $(printf '%s' "$BODY" | jq -c '{policy: .process.policy, placement: (.placement | {source, fallback_reason, exact, per_node, cross_check: .cross_check.source})}')"
+check "with CAP_SYS_NICE: 200, placement falls back to get_mempolicy, saying why, exact" \
+    jq_true ".placement.source == \"get_mempolicy\" and (.placement.fallback_reason | test(\"move_pages\")) and .placement.exact and .placement.per_node[\"$NODE\"] == .placement.pages"
+check "with CAP_SYS_NICE: the numa_maps cross-check agrees, exact" \
+    jq_true '.placement.cross_check.source == "numa_maps" and .placement.cross_check.agrees'
+check "with CAP_SYS_NICE: the policy is read back (bind [$NODE])" \
+    jq_true ".process.policy == \"bind\" and .process.policy_nodes == [$NODE] and .process.policy_reason == \"\""
+call GET "/?iterations=2&node=$NODE"
+check "with CAP_SYS_NICE: a request's node is bound (chunk_policy bind [$NODE])" \
+    jq_true ".placement.chunk_policy.policy == \"bind\" and .placement.chunk_policy.policy_nodes == [$NODE] and .placement.per_node[\"$NODE\"] == .placement.pages"
+stop_server TERM
+
+# ---- without CAP_SYS_NICE: mbind, set_mempolicy, get_mempolicy, move_pages, migrate_pages refused ----
 PORT=$(free_port)
 start_server "$WORK/seccomp.log" env FN_PORT="$PORT" healthcheck_interval=0 "${BIND[@]}" \
-    "$NO_MEMPOLICY" "$SERVER" || fail "server starts under the seccomp filter"
+    "$NO_MEMPOLICY" "$SERVER" || fail "server starts under the filter"
 call GET "/?iterations=2&node=$NODE"
 echo "# node=$NODE under the filter: $STATUS $BODY"
 check "refused mbind (node=$NODE): 500 with JSON naming CAP_SYS_NICE" \
@@ -75,10 +93,20 @@ check "refused mbind (node=$NODE): 500 with JSON naming CAP_SYS_NICE" \
 call GET "/?iterations=2&alloc=libnuma&node=$NODE"
 check "refused mbind in numa_alloc_onnode: JSON naming CAP_SYS_NICE" \
     bash -c '[ "$0" -ge 400 ] && printf "%s" "$1" | jq -e ".error | test(\"CAP_SYS_NICE\")" >/dev/null' "$STATUS" "$BODY"
-call GET '/?iterations=2'
-echo "# placement without move_pages: $(printf '%s' "$BODY" | jq -c '.placement | {source, fallback_reason, exact, per_node, cross_check: .cross_check.source}')"
-check "without move_pages: 200, placement falls back to get_mempolicy, saying why" \
-    jq_true ".placement.source == \"get_mempolicy\" and (.placement.fallback_reason | test(\"move_pages\")) and .placement.per_node[\"$NODE\"] == .placement.pages"
+call GET '/?iterations=32'
+echo "# without CAP_SYS_NICE: $STATUS $(printf '%s' "$BODY" | jq -c '{process: (.process | {policy, policy_nodes, policy_reason}), placement: (.placement | {source, fallback_reason, exact, pages, per_node, not_present, cross_check, chunk_policy: .chunk_policy.policy})}')"
+check "without CAP_SYS_NICE: 200, not 503" [ "$STATUS" = 200 ]
+check "without CAP_SYS_NICE: process.policy unknown, the reason names get_mempolicy and CAP_SYS_NICE" \
+    jq_true '.process.policy == "unknown" and .process.policy_nodes == null and (.process.policy_reason | test("get_mempolicy") and test("CAP_SYS_NICE"))'
+check "without CAP_SYS_NICE: placement from numa_maps, saying why, exact, every page on node $NODE" \
+    jq_true ".placement.source == \"numa_maps\" and (.placement.fallback_reason | test(\"move_pages\") and test(\"get_mempolicy\")) and .placement.exact and .placement.pages == 16384 and .placement.not_present == 0 and .placement.per_node == {\"$NODE\": 16384}"
+check "without CAP_SYS_NICE: the rest of the answer is there (MemFree, deltas, timings, cgroup, topology)" \
+    jq_true ".bytes == 67108864 and .memfree.touched[\"$NODE\"] > 0 and (.deltas.total | has(\"$NODE\")) and .timings.total_s > 0 and .timings.placement_s >= 0 and .cgroup.version != null and (.topology.node_ids | length) >= 1 and (.process.mems_allowed | length) >= 1"
+check "without CAP_SYS_NICE: the chunks' policy is unknown too, with the reason" \
+    jq_true '.placement.chunk_policy.policy == "unknown" and (.placement.chunk_policy.policy_reason | test("CAP_SYS_NICE"))'
+call GET '/?iterations=4&thp=true&hold_ms=0'
+check "without CAP_SYS_NICE: thp=true counted exactly from numa_maps" \
+    jq_true ".placement.source == \"numa_maps\" and .placement.exact and .placement.per_node[\"$NODE\"] == .placement.pages"
 check "under the filter the process is alive" kill -0 "$SERVER_PID"
 stop_server TERM
 check "under the filter SIGTERM exits 0" [ "$STOP_RC" = 0 ]

@@ -1,43 +1,62 @@
-/* no_mempolicy.c: runs a program with the memory-policy syscalls refused the way a container
- * seccomp profile refuses them (Docker's default without CAP_SYS_NICE): a libseccomp filter
- * makes mbind, set_mempolicy, move_pages and migrate_pages fail with EPERM, then execs argv[1..].
- * get_mempolicy stays allowed, so the policy can still be read back and pages located one by one.
- *   usage: no_mempolicy PROGRAM [ARG...] */
+/* no_mempolicy.c: runs a program with the memory-policy syscalls refused (EPERM) the way Docker's
+ * and containerd's default seccomp profiles refuse them, then execs argv[...]:
+ *   default          without CAP_SYS_NICE: mbind, set_mempolicy, get_mempolicy, move_pages and
+ *                    migrate_pages are refused, so the policy cannot even be read back;
+ *   --with-sys-nice  with CAP_SYS_NICE: only move_pages and migrate_pages are refused.
+ * Apply it after numactl (numactl --membind N no_mempolicy PROGRAM): the profile lets the
+ * container start only if numactl could set the policy first.
+ *   usage: no_mempolicy [--with-sys-nice] PROGRAM [ARG...] */
 #include <errno.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-int main(int argc, char **argv)
+static const char *const without_sys_nice[] = {
+    "mbind", "set_mempolicy", "get_mempolicy", "move_pages", "migrate_pages", NULL};
+static const char *const with_sys_nice[] = {"move_pages", "migrate_pages", NULL};
+
+/* Loads a filter that fails each named syscall with EPERM and allows everything else. */
+static int refuse(const char *const *names)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s PROGRAM [ARG...]\n", argv[0]);
-        return 2;
-    }
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (!ctx) {
         fprintf(stderr, "no_mempolicy: seccomp_init failed\n");
-        return 1;
+        return -1;
     }
-    static const char *const refused[] = {"mbind", "set_mempolicy", "move_pages", "migrate_pages"};
-    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
-        int nr = seccomp_syscall_resolve_name(refused[i]);
-        int rc = nr == __NR_SCMP_ERROR ? -ENOSYS
-                                       : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+    for (size_t i = 0; names[i]; i++) {
+        int nr = seccomp_syscall_resolve_name(names[i]);
+        int rc = nr == __NR_SCMP_ERROR ? -ENOSYS : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
         if (rc != 0) {
-            fprintf(stderr, "no_mempolicy: refusing %s: %s\n", refused[i], strerror(-rc));
+            fprintf(stderr, "no_mempolicy: refusing %s: %s\n", names[i], strerror(-rc));
             seccomp_release(ctx);
-            return 1;
+            return -1;
         }
     }
     int rc = seccomp_load(ctx);
     seccomp_release(ctx);
     if (rc != 0) {
         fprintf(stderr, "no_mempolicy: seccomp_load: %s\n", strerror(-rc));
-        return 1;
+        return -1;
     }
-    execvp(argv[1], argv + 1);
-    fprintf(stderr, "no_mempolicy: exec %s: %s\n", argv[1], strerror(errno));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int first = 1;
+    const char *const *names = without_sys_nice;
+    if (argc > 1 && strcmp(argv[1], "--with-sys-nice") == 0) {
+        names = with_sys_nice;
+        first = 2;
+    }
+    if (argc <= first) {
+        fprintf(stderr, "usage: %s [--with-sys-nice] PROGRAM [ARG...]\n", argv[0]);
+        return 2;
+    }
+    if (refuse(names) != 0)
+        return 1;
+    execvp(argv[first], argv + first);
+    fprintf(stderr, "no_mempolicy: exec %s: %s\n", argv[first], strerror(errno));
     return 127;
 }

@@ -40,11 +40,11 @@ static void query_and_body_together(void **state)
     char err[CDN_ERR_LEN];
     struct exp_params p;
     struct fn_pair q[] = {{"chunk_mb", "4"}, {"thp", "true"}, {"node", "2"}};
-    struct fn_request r = request(q, 3, "{\"iterations\": 10, \"alloc\": \"libnuma\", \"touch\": false}");
+    struct fn_request r = request(q, 3, "{\"iterations\": 10, \"alloc\": \"mmap\", \"touch\": false}");
     assert_int_equal(exp_params_parse(&r, &p, err), 0);
     assert_int_equal(p.chunk_mb, 4);
     assert_int_equal(p.iterations, 10);
-    assert_int_equal(p.alloc, EXP_ALLOC_LIBNUMA);
+    assert_int_equal(p.alloc, EXP_ALLOC_MMAP);
     assert_int_equal(p.node, 2);
     assert_false(p.touch);
     assert_true(p.thp);
@@ -72,6 +72,9 @@ static void refusals(void **state)
         {"alloc", "calloc", "", "alloc: \"calloc\" is not one of mmap, malloc, libnuma"},
         {NULL, NULL, "{\"alloc\": 1}", "alloc: expected a string"},
         {"alloc", "libnuma", "", "alloc=libnuma needs a node"},
+        /* huge pages need 2 MiB-aligned chunks: only the arena has them */
+        {"thp", "true", "{\"alloc\": \"malloc\"}", "thp=true needs alloc=mmap: malloc chunks"},
+        {"thp", "1", "{\"alloc\": \"libnuma\", \"node\": 0}", "thp=true needs alloc=mmap: libnuma chunks"},
         {"node", "64", "", "node: 64 is out of range 0..63"},
         {"hold_ms", "60001", "", "hold_ms: 60001 is out of range 0..60000"},
     };

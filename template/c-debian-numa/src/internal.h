@@ -19,6 +19,23 @@ int cdn_node_dirs(const char *sysfs_root, char *dir, size_t dir_len, cdn_nodeset
 /* policy.c: Mems_allowed_list and Cpus_allowed_list from a /proc/PID/status file into out. */
 int policy_read_status(const char *proc_status, struct proc_policy *out, char err[CDN_ERR_LEN]);
 
+/* nodeset.c: a node mask as get_mempolicy(2) and mbind(2) take it, with one bit for every node the
+ * kernel can have (numa_num_possible_nodes(): 1024 on Debian's kernels), not just the 64 of a
+ * cdn_nodeset; pass maxnode as is (bits + 1, as libnuma does). */
+struct cdn_kmask {
+    unsigned long *words;
+    size_t n_words;
+    unsigned long maxnode;
+};
+int cdn_kmask_alloc(cdn_nodeset set, struct cdn_kmask *m, char err[CDN_ERR_LEN]);
+/* Fails, naming the node, when a node id above CDN_MAX_NODES - 1 is set. */
+int cdn_kmask_to_nodeset(const struct cdn_kmask *m, cdn_nodeset *out, char err[CDN_ERR_LEN]);
+void cdn_kmask_free(struct cdn_kmask *m);
+
+/* numa_maps.c: place_query_with(PLACE_NUMA_MAPS, ...) on /proc/self/numa_maps. */
+int place_query_numa_maps(const struct place_range *r, size_t n, struct place_result *res,
+                          char err[CDN_ERR_LEN]);
+
 /* listen.c and http_server.c */
 struct srv_config {
     const char *addr;           /* "127.0.0.1" */

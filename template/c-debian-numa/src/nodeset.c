@@ -1,7 +1,9 @@
-/* nodeset.c: sets of NUMA node ids as 64-bit masks: parse and print kernel lists ("0-2,5"). */
-#include "handler.h"
+/* nodeset.c: sets of NUMA node ids as 64-bit masks: parse and print kernel lists ("0-2,5"), and
+ * convert to and from the node masks of get_mempolicy(2)/mbind(2), sized for the kernel. */
+#include "internal.h"
 
 #include <errno.h>
+#include <numa.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -78,4 +80,48 @@ json_t *cdn_nodeset_json(cdn_nodeset set)
         }
     }
     return arr;
+}
+
+#define KMASK_WORD_BITS (8 * sizeof(unsigned long))
+
+/* numa_bitmask_alloc() would do, but it exits the process when out of memory. */
+int cdn_kmask_alloc(cdn_nodeset set, struct cdn_kmask *m, char err[CDN_ERR_LEN])
+{
+    int possible = numa_num_possible_nodes();
+    if (possible < 1)
+        return cdn_err(err, EINVAL, "numa_num_possible_nodes() = %d", possible);
+    size_t bits = (size_t)possible > CDN_MAX_NODES ? (size_t)possible : CDN_MAX_NODES;
+    m->n_words = (bits + KMASK_WORD_BITS - 1) / KMASK_WORD_BITS;
+    m->words = calloc(m->n_words, sizeof *m->words);
+    if (!m->words)
+        return cdn_err(err, ENOMEM, "node mask of %zu bits", bits);
+    m->maxnode = (unsigned long)bits + 1;   /* the kernel reads maxnode - 1 bits */
+    for (int n = 0; n < CDN_MAX_NODES; n++)
+        if (CDN_NODESET_HAS(set, n))
+            m->words[(size_t)n / KMASK_WORD_BITS] |= 1UL << ((size_t)n % KMASK_WORD_BITS);
+    return 0;
+}
+
+int cdn_kmask_to_nodeset(const struct cdn_kmask *m, cdn_nodeset *out, char err[CDN_ERR_LEN])
+{
+    cdn_nodeset set = 0;
+    size_t bits = (size_t)m->maxnode - 1;
+    for (size_t n = 0; n < bits; n++) {
+        if (!((m->words[n / KMASK_WORD_BITS] >> (n % KMASK_WORD_BITS)) & 1))
+            continue;
+        if (n >= CDN_MAX_NODES)
+            return cdn_err(err, 0, "node %zu is in the mask, above the largest id handled (%d)", n,
+                           CDN_MAX_NODES - 1);
+        set |= (cdn_nodeset)1 << n;
+    }
+    *out = set;
+    return 0;
+}
+
+void cdn_kmask_free(struct cdn_kmask *m)
+{
+    free(m->words);
+    m->words = NULL;
+    m->n_words = 0;
+    m->maxnode = 0;
 }

@@ -28,10 +28,11 @@ long __wrap_move_pages(int pid, unsigned long count, void **pages, const int *no
  * mapping with a neighbour and numa_maps describes exactly this buffer. */
 static char *guarded_buffer(size_t len)
 {
-    char *g = mmap(NULL, len + 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    size_t page = place_page_size();
+    char *g = mmap(NULL, len + 2 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(g != MAP_FAILED);
-    assert_int_equal(mprotect(g + 4096, len, PROT_READ | PROT_WRITE), 0);
-    return g + 4096;
+    assert_int_equal(mprotect(g + page, len, PROT_READ | PROT_WRITE), 0);
+    return g + page;
 }
 
 /* Without CAP_SYS_NICE a container's seccomp profile refuses get_mempolicy too: then the
@@ -46,7 +47,7 @@ static void falls_back_when_move_pages_is_refused(void **state)
 {
     (void)state;
     char err[CDN_ERR_LEN];
-    size_t len = 16 * 4096;
+    size_t page = place_page_size(), len = 16 * page;
     char *p = guarded_buffer(len);
     memset(p, 1, len);
     struct place_range r = {p, len};
@@ -70,19 +71,22 @@ static void falls_back_when_move_pages_is_refused(void **state)
     assert_non_null(j);
     assert_string_equal(json_string_value(json_object_get(j, "source")), place_source_name(res.source));
     json_decref(j);
-    munmap(p - 4096, len + 2 * 4096);
+    assert_true(res.exact);
+    munmap(p - page, len + 2 * page);
 }
 
 static void move_pages_only_reports_the_error(void **state)
 {
     (void)state;
     char err[CDN_ERR_LEN];
-    char page[4096] __attribute__((aligned(4096)));
-    struct place_range r = {page, sizeof page};
+    size_t page = place_page_size();
+    char *p = guarded_buffer(page);
+    struct place_range r = {p, page};
     struct place_result res;
     will_return(__wrap_move_pages, ENOSYS);
     assert_int_equal(place_query_with(PLACE_MOVE_PAGES, &r, 1, &res, err), -1);
     assert_string_equal(err, "move_pages: Function not implemented");
+    munmap(p - page, 3 * page);
 }
 
 int main(void)

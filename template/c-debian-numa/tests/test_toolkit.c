@@ -138,33 +138,109 @@ static void topology_with_gaps_and_pci(void **state)
     assert_int_equal(topo_read(FIXTURES "/nowhere", &t, err), -1);
 }
 
-static void numa_maps_counts_only_ranges_and_scales_thp(void **state)
+static struct place_result parse_fixture(const char *name, const struct place_range *r, size_t n)
 {
-    (void)state;
     char err[CDN_ERR_LEN];
-    FILE *f = fopen(FIXTURES "/numa_maps", "r");
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", FIXTURES, name);
+    FILE *f = fopen(path, "r");
     assert_non_null(f);
-    struct place_range r[2] = {
-        {(void *)0x7f0000000000, 0x400000},  /* the 4 KiB mapping and the THP mapping */
-        {(void *)0x7f0000400000, 300 * 4096},
-    };
     struct place_result res;
     memset(&res, 0, sizeof res);
-    assert_int_equal(place_parse_numa_maps(f, r, 2, &res, err), 0);
+    if (place_parse_numa_maps(f, r, n, &res, err) != 0)
+        fail_msg("%s: %s", name, err);
     fclose(f);
+    return res;
+}
+
+/* Guarded ranges: an anonymous mapping backed by two transparent huge pages (counted in 4 KiB
+ * pages by the kernel, kernelpagesize_kB=4), a hugetlbfs mapping (2 huge pages, "huge",
+ * kernelpagesize_kB=2048) and an interleaved 4 KiB mapping. */
+#define RANGE_THP {(void *)0x7f0000200000, 0x400000}
+#define RANGE_HUGETLBFS {(void *)0x7f0000800000, 0x400000}
+#define RANGE_INTERLEAVE {(void *)0x7f0001001000, 300 * 4096}
+
+static void numa_maps_thp_mapping_counts_base_pages(void **state)
+{
+    (void)state;
+    struct place_range r[] = {RANGE_THP};
+    struct place_result res = parse_fixture("numa_maps_guarded", r, 1);
+    assert_int_equal(res.per_node[1], 1024);   /* AnonHugePages 4096 kB, already in 4 KiB units */
+    assert_int_equal(res.per_node[0], 0);
+    assert_true(res.exact);
+}
+
+static void numa_maps_hugetlbfs_mapping_scales_huge_pages(void **state)
+{
+    (void)state;
+    struct place_range r[] = {RANGE_HUGETLBFS};
+    struct place_result res = parse_fixture("numa_maps_guarded", r, 1);
+    assert_int_equal(res.per_node[1], 2 * 512); /* two 2 MiB pages */
+    assert_true(res.exact);
+}
+
+static void numa_maps_counts_only_the_ranges(void **state)
+{
+    (void)state;
+    /* unsorted, and the THP range given as two touching halves: one span */
+    struct place_range r[] = {
+        RANGE_INTERLEAVE, {(void *)0x7f0000400000, 0x200000}, RANGE_HUGETLBFS,
+        {(void *)0x7f0000200000, 0x200000},
+    };
+    struct place_result res = parse_fixture("numa_maps_guarded", r, 4);
     assert_int_equal(res.per_node[0], 100);
-    assert_int_equal(res.per_node[1], 512 + 512 + 100); /* one 2 MiB page counts as 512 */
+    assert_int_equal(res.per_node[1], 1024 + 1024 + 100);
     assert_int_equal(res.per_node[2], 100);
+    assert_true(res.exact);
+}
+
+/* A mapping that runs past the range's end (no mapping starts there), or one that starts
+ * before the range and reaches into it: numa_maps cannot split them, so not exact. */
+static void numa_maps_merged_mappings_are_not_exact(void **state)
+{
+    (void)state;
+    struct place_range past_end[] = {{(void *)0x7f0000200000, 0x400000}};
+    struct place_result res = parse_fixture("numa_maps_merged", past_end, 1);
+    assert_int_equal(res.per_node[0], 1536);
+    assert_false(res.exact);
+    struct place_range inside[] = {{(void *)0x7f0000c00000, 0x200000}};
+    res = parse_fixture("numa_maps_merged", inside, 1);
+    assert_int_equal(res.per_node[0], 0);
+    assert_false(res.exact);
+    struct place_range whole[] = {{(void *)0x7f0000200000, 0x600000}};
+    res = parse_fixture("numa_maps_merged", whole, 1);
+    assert_int_equal(res.per_node[0], 1536);
+    assert_true(res.exact);
+    /* lines out of address order: no mapping's end can be inferred */
+    char text[] = "7f0000800000 default\n7f0000200000 default anon=4 N0=4 kernelpagesize_kB=4\n"
+                  "7f0000000000 default\n";
+    FILE *f = fmemopen(text, strlen(text), "r");
+    assert_non_null(f);
+    char err[CDN_ERR_LEN];
+    memset(&res, 0, sizeof res);
+    assert_int_equal(place_parse_numa_maps(f, whole, 1, &res, err), 0);
+    fclose(f);
+    assert_int_equal(res.per_node[0], 4);
+    assert_false(res.exact);
 }
 
 /* len bytes between two PROT_NONE guard pages, so the kernel cannot merge the buffer's
  * mapping with a neighbour and numa_maps describes exactly this buffer. */
 static char *guarded_buffer(size_t len)
 {
-    char *g = mmap(NULL, len + 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    size_t page = place_page_size();
+    char *g = mmap(NULL, len + 2 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(g != MAP_FAILED);
-    assert_int_equal(mprotect(g + 4096, len, PROT_READ | PROT_WRITE), 0);
-    return g + 4096;
+    assert_int_equal(mprotect(g + page, len, PROT_READ | PROT_WRITE), 0);
+    return g + page;
+}
+
+static int64_t present_pages(const struct place_result *r)
+{
+    int64_t present = 0;
+    for (int n = 0; n < CDN_MAX_NODES; n++)
+        present += r->per_node[n];
+    return present;
 }
 
 /* Counts the present pages of a half-touched buffer with every source this process may use:
@@ -174,10 +250,10 @@ static void placement_of_a_real_buffer(void **state)
 {
     (void)state;
     char err[CDN_ERR_LEN];
-    size_t len = 64 * 4096;
+    size_t page = place_page_size(), len = 64 * page;
     char *p = guarded_buffer(len);
     assert_int_equal(madvise(p, len, MADV_NOHUGEPAGE), 0);
-    for (size_t i = 0; i < 32 * 4096; i += 4096)
+    for (size_t i = 0; i < 32 * page; i += page)
         p[i] = 1; /* half the pages touched */
     struct place_range r = {p, len};
     struct place_result res[PLACE_SOURCE_COUNT];
@@ -191,17 +267,43 @@ static void placement_of_a_real_buffer(void **state)
         }
         answered++;
         assert_int_equal(res[s].pages, 64);
-        int64_t present = 0;
-        for (int n = 0; n < CDN_MAX_NODES; n++)
-            present += res[s].per_node[n];
-        assert_int_equal(present, 32);
+        assert_int_equal(present_pages(&res[s]), 32);
         assert_int_equal(res[s].not_present, 32);
+        assert_true(res[s].exact);
         for (int q = 0; q < s; q++)
             if (res[q].pages == 64)
                 assert_memory_equal(res[q].per_node, res[s].per_node, sizeof res[s].per_node);
     }
     assert_true(answered >= 1);
-    munmap(p - 4096, len + 2 * 4096);
+    munmap(p - page, len + 2 * page);
+}
+
+/* Two adjacent read-write mappings, which the kernel merges into one: numa_maps has a single
+ * line for both, so a count for the first alone cannot be exact (16 pages of each touched). */
+static void numa_maps_of_a_buffer_merged_with_its_neighbour(void **state)
+{
+    (void)state;
+    char err[CDN_ERR_LEN];
+    size_t page = place_page_size(), len = 64 * page;
+    char *p = guarded_buffer(2 * len);
+    assert_int_equal(madvise(p, 2 * len, MADV_NOHUGEPAGE), 0);
+    for (size_t i = 0; i < 16; i++)
+        p[i * page] = p[len + i * page] = 1;
+    struct place_range first = {p, len}, second = {p + len / 2, len};
+    struct place_result res;
+    assert_int_equal(place_query_with(PLACE_NUMA_MAPS, &first, 1, &res, err), 0);
+    assert_int_equal(res.pages, 64);
+    assert_int_equal(present_pages(&res), 32);  /* the neighbour's 16 pages are in the line */
+    assert_false(res.exact);
+    /* a range that starts inside the mapping: its line is not counted at all */
+    assert_int_equal(place_query_with(PLACE_NUMA_MAPS, &second, 1, &res, err), 0);
+    assert_int_equal(present_pages(&res), 0);
+    assert_false(res.exact);
+    struct place_range both = {p, 2 * len};
+    assert_int_equal(place_query_with(PLACE_NUMA_MAPS, &both, 1, &res, err), 0);
+    assert_int_equal(present_pages(&res), 32);
+    assert_true(res.exact);
+    munmap(p - page, 2 * len + 2 * page);
 }
 
 int main(void)
@@ -213,7 +315,11 @@ int main(void)
         cmocka_unit_test(meminfo_parses_node_file),
         cmocka_unit_test(meminfo_snapshot_and_delta),
         cmocka_unit_test(topology_with_gaps_and_pci),
-        cmocka_unit_test(numa_maps_counts_only_ranges_and_scales_thp),
+        cmocka_unit_test(numa_maps_thp_mapping_counts_base_pages),
+        cmocka_unit_test(numa_maps_hugetlbfs_mapping_scales_huge_pages),
+        cmocka_unit_test(numa_maps_counts_only_the_ranges),
+        cmocka_unit_test(numa_maps_merged_mappings_are_not_exact),
+        cmocka_unit_test(numa_maps_of_a_buffer_merged_with_its_neighbour),
         cmocka_unit_test(placement_of_a_real_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
