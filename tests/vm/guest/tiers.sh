@@ -86,18 +86,23 @@ case_weighted_interleave() {
 in_range() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
 held_and_ge() { [ "$1" = 1 ] && [ "$2" -ge "$3" ]; }
 
-# Demotion: 128 MiB preferred on node 0 (512 MiB on the tiered machine), held 20 s and resampled
-# every 500 ms; meanwhile memhog, bound to node 0, asks for node 0's free memory and 96 MiB more.
-# Reclaim demotes the experiment's cold pages to node 2, the lower tier.
+# Demotion: 128 MiB preferred on node 0, held 15 s and resampled every 500 ms; meanwhile memhog,
+# bound to node 0, asks for node 0's free memory and 96 MiB more. Reclaim demotes the experiment's
+# cold pages to node 2, the lower tier. Node 0 is first shrunk to ~176 MiB free with a pool of
+# 2 MiB huge pages (taken without being written, so in no time even under TCG): memhog then writes
+# ~150 MiB, seconds of TCG time, well inside the hold.
 case_demotion() {
     begin_case demotion
-    local want free_kb mh_mb i cpid
+    local want free_kb mh_mb i cpid huge=/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
     local -a before cur
     echo true > /sys/kernel/mm/numa/demotion_enabled
+    free_kb=$(node_free_kb 0)
+    [ "$free_kb" -le $((176 * 1024)) ] || echo $(((free_kb - 176 * 1024) / 2048)) > "$huge"
+    info "demotion: node 0 free ${free_kb} kB, $(cat "$huge") huge pages set aside, then $(node_free_kb 0) kB free"
     if start_server; then
         read -r -a before < <(nm_anon "$SPID")
         curl -sS -m 90 -o "$BODY" -w '%{http_code}' \
-            "$BASE/?chunk_mb=2&iterations=$ITER&policy=preferred&nodes=0&hold_ms=20000&resample_ms=500" \
+            "$BASE/?chunk_mb=2&iterations=$ITER&policy=preferred&nodes=0&hold_ms=15000&resample_ms=500" \
             > /tmp/code 2>/tmp/curl.err &
         cpid=$!
         want=$((PAGES * 99 / 100))
@@ -134,6 +139,7 @@ case_demotion() {
         ERRS="server did not start"
     fi
     stop_server
+    echo 0 > "$huge"
     echo false > /sys/kernel/mm/numa/demotion_enabled
     end_case "$JSUM"
 }
