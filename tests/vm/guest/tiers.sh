@@ -117,10 +117,12 @@ case_demotion() {
         timeout 60 numactl --membind 0 memhog -r1 "${mh_mb}m" > /tmp/memhog.log 2>&1 &
         local mpid=$! in_hold=0
         # numa_maps while the experiment holds its buffers: the last reading before it lets go.
+        # (A reading that sees the experiment's pages on neither node is after the release.)
         for i in $(seq 1 120); do
             kill -0 "$cpid" 2>/dev/null || break
             read -r -a cur < <(nm_anon "$SPID")
-            if kill -0 "$cpid" 2>/dev/null; then
+            # Still held: every page of the experiment is there (released, they are gone at once).
+            if [ $((cur[0] + cur[1] + cur[2] - before[0] - before[1] - before[2])) -ge "$want" ]; then
                 in_hold=1
                 held=("$((cur[0] - before[0]))" "$((cur[1] - before[1]))" "$((cur[2] - before[2]))")
             fi
