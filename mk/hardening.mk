@@ -3,7 +3,8 @@
 # connection limits and slow clients, a cgroup memory limit, and faults (SIGTERM, disconnects,
 # a taken port, memory-policy syscalls refused by seccomp). See SECURITY.md.
 #   make hardening-test   everything above (about 4-5 minutes; fuzzing FUZZ_SECONDS=60)
-#   make fuzz             fuzz the parsers longer (FUZZ_LONG_SECONDS, default 600)
+#   make fuzz             fuzz the parsers for FUZZ_RUNS executions (default 10^7; bounded by
+#                         FUZZ_TIMEOUT seconds, default 7200) and print the count
 #   make san-unit         the unit tests under ASan+UBSan only
 DEPS_hardening := clang libclang-rt-14-dev wrk valgrind libseccomp-dev python3 iproute2 procps \
 	curl jq numactl
@@ -15,7 +16,8 @@ SAN_SAMPLE_SERVER := $(SAN_BUILD)/sample-function/server
 FUZZER := $(BUILD)/fuzz/fuzz_parsers
 NO_MEMPOLICY := $(BUILD)/hardening/no_mempolicy
 FUZZ_SECONDS ?= 60
-FUZZ_LONG_SECONDS ?= 600
+FUZZ_RUNS ?= 10000000
+FUZZ_TIMEOUT ?= 7200
 HARDENING_CC ?= cc
 FUZZ_CC ?= clang
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -31,12 +33,13 @@ san-build: deps $(call deps_stamp,hardening)
 san-unit: san-build
 	$(SAN_ENV) $(MAKE) -C $(TEMPLATE) FUNCTION_DIR=$(CURDIR)/$(FUNCTION) BUILD_DIR=$(SAN_BUILD)/test-numa-function SAN=1 unit
 
-$(FUZZER): tests/fuzz/fuzz_parsers.c $(FUZZ_SRC) $(FUZZ_HDR) | deps $(call deps_stamp,hardening)
+FUZZ_TARGET_SRC := tests/fuzz/fuzz_parsers.c tests/fuzz/fuzz_text.c tests/fuzz/fuzz_trees.c
+$(FUZZER): $(FUZZ_TARGET_SRC) tests/fuzz/fuzz.h $(FUZZ_SRC) $(FUZZ_HDR) | deps $(call deps_stamp,hardening)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-I$(TEMPLATE) -I$(TEMPLATE)/src -I$(FUNCTION) $$(pkg-config --cflags jansson libmicrohttpd numa) \
-		-o $@ tests/fuzz/fuzz_parsers.c $(FUZZ_SRC) $$(pkg-config --libs jansson libmicrohttpd numa) -lpthread
+		-o $@ $(FUZZ_TARGET_SRC) $(FUZZ_SRC) $$(pkg-config --libs jansson libmicrohttpd numa) -lpthread
 
 $(NO_MEMPOLICY): tests/hardening/no_mempolicy.c | deps $(call deps_stamp,hardening)
 	@mkdir -p $(@D)
@@ -44,7 +47,7 @@ $(NO_MEMPOLICY): tests/hardening/no_mempolicy.c | deps $(call deps_stamp,hardeni
 		$$(pkg-config --cflags --libs libseccomp)
 
 fuzz: $(FUZZER)
-	tests/fuzz/run.sh $(FUZZER) $(FUZZ_LONG_SECONDS)
+	tests/fuzz/run.sh $(FUZZER) --runs $(FUZZ_RUNS) $(FUZZ_TIMEOUT)
 
 hardening-test: build san-unit $(FUZZER) $(NO_MEMPOLICY)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/hardening/run.sh $(SERVER) $(SAN_SERVER) $(SAN_SAMPLE_SERVER) \

@@ -1,45 +1,85 @@
-/* fuzz_parsers.c: the libFuzzer target for everything that parses outside input: the
- * experiment's parameters (query pairs + JSON body, exp_params_parse), node lists
- * (cdn_nodeset_parse), environment numbers and durations (cdn_env_int64, cdn_env_duration_ms),
- * numa_maps text (place_parse_numa_maps), nodeN/meminfo files (meminfo_parse_file) and
- * /proc/self/cgroup (cg_memory_read).
+/* fuzz_parsers.c: the libFuzzer target for every parser of outside input. This file holds the
+ * entry point and the parsers of what users and operators write: the experiment's parameters
+ * (query pairs + JSON body, exp_params_parse), node lists (cdn_nodeset_parse), CPU lists
+ * (cdn_cpuset_parse), environment numbers and durations (cdn_env_int64, cdn_env_duration_ms).
+ * fuzz_text.c feeds the parsers of kernel text in memory, fuzz_trees.c those that read files.
  *
- * Input: the first byte picks the parser ('p' params, 'n' node list, 'd' duration and integer,
- * 'm' numa_maps, 'i' meminfo, 'c' cgroup; any other byte picks by its value modulo 6), the rest
- * is the parser's text. For 'p' the text is "query\0body": the query is split on '&' into
- * key[=value] pairs, as the server hands them over after decoding. */
+ * Input: the first byte picks the parser ('p' params, 'n' node list, 'u' CPU list, 'd' duration
+ * and integer, 'm' numa_maps, 'z' zoneinfo, 'k' node meminfo + numastat, 'r' a process's
+ * numa_maps + status, 'i' meminfo tree, 'c' cgroup, 't' topology, 's' process status; any other
+ * byte picks by its value modulo 12), the rest is the parser's text. Parsers that read several
+ * texts take NUL-separated parts (see each one). For 'p' the text is "query\0body": the query is
+ * split on '&' into key[=value] pairs, as the server hands them over after decoding. */
 #include "exp.h"
+#include "fuzz.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #define FUZZ_MAX_PAIRS 128  /* the server's own cap on query arguments */
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char *dup_text(const uint8_t *data, size_t size)
+void fuzz_fail(const char *what)
+{
+    fprintf(stderr, "fuzz: invariant broken: %s\n", what);
+    abort();
+}
+
+char *fuzz_dup_text(const uint8_t *data, size_t size)
 {
     char *s = malloc(size + 1);
     if (!s)
-        abort();
+        fuzz_fail("out of memory");
     if (size)
         memcpy(s, data, size);
     s[size] = '\0';
     return s;
 }
 
+size_t fuzz_split(const uint8_t *data, size_t size, struct fuzz_part *parts, size_t max)
+{
+    size_t n = 0;
+    while (n + 1 < max) {
+        const uint8_t *nul = size ? memchr(data, '\0', size) : NULL;
+        if (!nul)
+            break;
+        parts[n++] = (struct fuzz_part){data, (size_t)(nul - data)};
+        size -= (size_t)(nul - data) + 1;
+        data = nul + 1;
+    }
+    parts[n++] = (struct fuzz_part){data, size};
+    for (size_t i = n; i < max; i++)
+        parts[i] = (struct fuzz_part){(const uint8_t *)"", 0};
+    return n;
+}
+
+int fuzz_is_ascii(const struct fuzz_part *parts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < parts[i].len; k++)
+            if (parts[i].data[k] >= 0x80)
+                return 0;
+    return 1;
+}
+
+void check_err(const char err[CDN_ERR_LEN], const char *who)
+{
+    if (memchr(err, '\0', CDN_ERR_LEN) == NULL || err[0] == '\0')
+        fuzz_fail(who);
+}
+
 static void fuzz_params(const uint8_t *data, size_t size)
 {
-    const uint8_t *nul = memchr(data, '\0', size);
-    size_t qlen = nul ? (size_t)(nul - data) : size;
-    char *query = dup_text(data, qlen);
-    size_t blen = nul ? size - qlen - 1 : 0;
-    char *body = dup_text(nul ? nul + 1 : data, blen);
+    struct fuzz_part part[2];
+    fuzz_split(data, size, part, 2);
+    char *query = fuzz_dup_text(part[0].data, part[0].len);
+    char *body = fuzz_dup_text(part[1].data, part[1].len);
 
     struct fn_pair pairs[FUZZ_MAX_PAIRS];
     size_t n = 0;
@@ -54,34 +94,38 @@ static void fuzz_params(const uint8_t *data, size_t size)
         n++;
     }
     struct fn_request req = {.method = "POST", .path = "/", .query = pairs, .n_query = n,
-                             .body = body, .body_len = blen};
+                             .body = body, .body_len = part[1].len};
     struct exp_params p;
     char err[CDN_ERR_LEN];
     int rc = exp_params_parse(&req, &p, err);
     if (rc != 0 && rc != 400)
-        abort();
+        fuzz_fail("exp_params_parse: a status other than 0 or 400");
     if (rc == 0 && (p.chunk_mb < 1 || p.chunk_mb > 1024 || p.iterations < 1 ||
                     p.iterations > 100000 || p.hold_ms < 0 || p.hold_ms > 60000 ||
                     p.node < -1 || p.node >= CDN_MAX_NODES))
-        abort();    /* a value out of range got through */
-    if (rc != 0 && memchr(err, '\0', CDN_ERR_LEN) == NULL)
-        abort();
+        fuzz_fail("exp_params_parse: a value out of range got through");
+    if (rc != 0)
+        check_err(err, "exp_params_parse: a 400 without error text");
     free(query);
     free(body);
 }
 
 static void fuzz_nodeset(const uint8_t *data, size_t size)
 {
-    char *text = dup_text(data, size);
+    char *text = fuzz_dup_text(data, size);
     cdn_nodeset set = 0, again = 0;
     char err[CDN_ERR_LEN], buf[512];
     if (cdn_nodeset_parse(text, &set, err) == 0) {
         /* What is printed parses back to the same set. */
         cdn_nodeset_format(set, buf, sizeof buf);
         if (cdn_nodeset_parse(buf, &again, err) != 0 || again != set)
-            abort();
-        json_decref(cdn_nodeset_json(set));
-        (void)cdn_nodeset_count(set);
+            fuzz_fail("cdn_nodeset_format does not parse back to the same set");
+        json_t *arr = cdn_nodeset_json(set);
+        if (!arr || json_array_size(arr) != (size_t)cdn_nodeset_count(set))
+            fuzz_fail("cdn_nodeset_json: one member per node");
+        json_decref(arr);
+    } else {
+        check_err(err, "cdn_nodeset_parse: refused without error text");
     }
     free(text);
 }
@@ -93,7 +137,7 @@ static void fuzz_env(const uint8_t *data, size_t size)
     const size_t prefix = strlen("FUZZ_KNOB=");
     static int put;
     if (!put && putenv(knob) != 0)
-        abort();
+        fuzz_fail("putenv");
     put = 1;
     size_t n = size < sizeof knob - prefix - 1 ? size : sizeof knob - prefix - 1;
     memcpy(knob + prefix, data, n);
@@ -102,81 +146,61 @@ static void fuzz_env(const uint8_t *data, size_t size)
     int64_t v = 0;
     char err[CDN_ERR_LEN];
     if (cdn_env_duration_ms("FUZZ_KNOB", 1234, &v, err) == 0 && *text && v < 0)
-        abort();    /* a duration is never negative */
+        fuzz_fail("cdn_env_duration_ms: a negative duration");
     if (cdn_env_int64("FUZZ_KNOB", 7, -5, 1000, &v, err) == 0 && (v < -5 || v > 1000))
-        abort();
+        fuzz_fail("cdn_env_int64: a value outside its bounds");
 }
 
-/* A memfd holding the text, named by a /proc path, for the parsers that take a path. */
-static int memfd_path(const uint8_t *data, size_t size, char *path, size_t len)
+/* A cpulist parses to a set that prints back to a list of the same set, as many CPUs as it has. */
+static void fuzz_cpuset(const uint8_t *data, size_t size)
 {
-    static int fd = -1;
-    if (fd < 0 && (fd = memfd_create("fuzz-input", MFD_CLOEXEC)) < 0)
-        abort();
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
-        abort();
-    snprintf(path, len, "/proc/self/fd/%d", fd);
-    return fd;
-}
-
-static void fuzz_numa_maps(const uint8_t *data, size_t size)
-{
-    if (size == 0)
-        return;
-    FILE *f = fmemopen((void *)data, size, "r");
-    if (!f)
-        abort();
-    const struct place_range ranges[] = {
-        {(void *)(uintptr_t)0x7f0000000000ull, (size_t)1 << 30},
-        {(void *)(uintptr_t)0x400000ull, 0x200000},
-    };
-    struct place_result res;
-    memset(&res, 0, sizeof res);
+    char *text = fuzz_dup_text(data, size);
+    static cdn_cpuset set, again;
     char err[CDN_ERR_LEN];
-    if (place_parse_numa_maps(f, ranges, 2, &res, err) == 0)
-        json_decref(place_to_json(&res, 1));
-    fclose(f);
-}
-
-static void fuzz_meminfo(const uint8_t *data, size_t size)
-{
-    char path[64];
-    memfd_path(data, size, path, sizeof path);
-    int64_t total = 0, free_b = 0;
-    char err[CDN_ERR_LEN];
-    (void)meminfo_parse_file(path, &total, &free_b, err);
-}
-
-static void fuzz_cgroup(const uint8_t *data, size_t size)
-{
-    char path[64];
-    memfd_path(data, size, path, sizeof path);
-    struct cg_memory m;
-    char err[CDN_ERR_LEN];
-    /* No cgroup tree exists under this root: only the parse of the text is exercised. */
-    if (cg_memory_read(path, "/nonexistent-cgroup-root", &m, err) == 0) {
-        json_decref(cg_memory_to_json(&m));
-        if (m.version != 0)
-            abort();
+    if (cdn_cpuset_parse(text, &set, err) == 0) {
+        char *printed = cdn_cpuset_format(&set);
+        if (!printed)
+            fuzz_fail("cdn_cpuset_format: NULL");
+        if (cdn_cpuset_parse(printed, &again, err) != 0 || memcmp(&set, &again, sizeof set) != 0)
+            fuzz_fail("cdn_cpuset_format does not parse back to the same set");
+        int n = 0;
+        for (int cpu = 0; cpu < CDN_MAX_CPUS; cpu++)
+            n += cdn_cpuset_has(&set, cpu) != 0;
+        if (n != cdn_cpuset_count(&set))
+            fuzz_fail("cdn_cpuset_count differs from the CPUs the set has");
+        free(printed);
+    } else {
+        check_err(err, "cdn_cpuset_parse: refused without error text");
     }
+    free(text);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    if (fuzz_trees_init() != 0)
+        fuzz_fail("cannot build the scratch tree of kernel files");
+    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static const struct {
+        char key;
+        void (*fn)(const uint8_t *, size_t);
+    } targets[] = {
+        {'p', fuzz_params}, {'n', fuzz_nodeset}, {'u', fuzz_cpuset}, {'d', fuzz_env},
+        {'m', fuzz_numa_maps}, {'z', fuzz_zoneinfo}, {'k', fuzz_nodestat}, {'r', fuzz_procstat},
+        {'i', fuzz_meminfo}, {'c', fuzz_cgroup}, {'t', fuzz_topology}, {'s', fuzz_status},
+    };
+    const size_t n = sizeof targets / sizeof targets[0];
     if (size == 0)
         return 0;
-    static void (*const by_index[6])(const uint8_t *, size_t) = {
-        fuzz_params, fuzz_nodeset, fuzz_env, fuzz_numa_maps, fuzz_meminfo, fuzz_cgroup};
-    void (*fn)(const uint8_t *, size_t);
-    switch (data[0]) {
-    case 'p': fn = fuzz_params; break;
-    case 'n': fn = fuzz_nodeset; break;
-    case 'd': fn = fuzz_env; break;
-    case 'm': fn = fuzz_numa_maps; break;
-    case 'i': fn = fuzz_meminfo; break;
-    case 'c': fn = fuzz_cgroup; break;
-    default: fn = by_index[data[0] % 6]; break;
-    }
-    fn(data + 1, size - 1);
+    size_t pick = data[0] % n;
+    for (size_t i = 0; i < n; i++)
+        if (targets[i].key == (char)data[0])
+            pick = i;
+    targets[pick].fn(data + 1, size - 1);
     return 0;
 }

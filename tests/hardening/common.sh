@@ -67,6 +67,18 @@ mixed_requests() {
 
 # node_memfree_kb: MemFree of $NODE in KiB.
 node_memfree_kb() { awk '/MemFree:/ {print $4}' "/sys/devices/system/node/node$NODE/meminfo"; }
+# node_used_kb: the memory of $NODE in use, in KiB: MemTotal - (MemFree + the free pages parked on
+# its per-CPU lists, /proc/zoneinfo pagesets "count:"). MemFree alone leaves those lists out (up to
+# hundreds of MiB on recent kernels), and MemTotal grows while memory is onlined lazily.
+node_used_kb() {
+    local pcp
+    pcp=$(awk -v n="$NODE" -v kb="$(($(getconf PAGESIZE) / 1024))" '
+        /^Node / { on = ($2 == n ",") }
+        on && $1 == "count:" { s += $2 }
+        END { print s * kb }' /proc/zoneinfo)
+    awk -v pcp="$pcp" '/MemTotal:/ { t = $4 } /MemFree:/ { f = $4 } END { print t - f - pcp }' \
+        "/sys/devices/system/node/node$NODE/meminfo"
+}
 # established PORT: TCP connections established to the server's port (server side).
 established() { ss -Htn state established "( sport = :$1 )" | wc -l; }
 

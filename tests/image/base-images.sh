@@ -1,32 +1,22 @@
 #!/bin/sh
-# base-images.sh: makes, once, what the image build needs when no container registry can be reached.
-#   debian:bookworm-slim                  debootstrap --variant=minbase bookworm, then docker import
-#   ghcr.io/openfaas/of-watchdog:0.11.6   FROM scratch + /fwatchdog built from source (CGO_ENABLED=0)
-#   $BIN/faas-cli                         faas-cli 0.18.12 built from source
-#   $STANDIN_IMAGE                        only when of-watchdog cannot be built: the test stand-in from
-#                                         tests/image/watchdog-standin (see its main.go)
-# Whatever already exists is kept: a second run rebuilds nothing. On a machine that can pull images
-# none of this is needed; the template's Dockerfile does not depend on it.
-# A Go module that the module proxy refuses is reported and skipped (the caller checks what exists).
-# Environment: BIN (default ./build/bin), DEBIAN_MIRROR (default: first Debian URI in apt's sources).
+# base-images.sh: makes, once, what the image build and the image suite need where no container
+# registry can be reached:
+#   debian:bookworm-slim                 debootstrap --variant=minbase bookworm, then docker import
+#   $OPENFAAS_OUT/faas-cli, fwatchdog    faas-cli 0.18.12 and of-watchdog 0.11.6, built offline from their
+#   ghcr.io/openfaas/of-watchdog:0.11.6  release source by $OPENFAAS_SRC/build.sh (Go >= 1.26)
+# Whatever already exists is kept: a second run rebuilds nothing. Exits non-zero when any of them cannot
+# be made. On a machine that can pull images the Debian image is pulled as usual; the template's
+# Dockerfile does not depend on this script.
+# Environment: OPENFAAS_OUT (default build/openfaas), OPENFAAS_SRC (default third_party/openfaas of the
+# shared folder beside the repository), DEBIAN_MIRROR (default: first Debian URI in apt's sources).
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=${BIN:-$ROOT/build/bin}
-GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
-WATCHDOG_IMAGE=ghcr.io/openfaas/of-watchdog:0.11.6
-WATCHDOG_COMMIT=9bdadb1e8c68ae1016ac1a35906cd2acaa53169a   # of-watchdog tag 0.11.6
-FAAS_CLI_COMMIT=c8191b71e7edf10be3b660ddcaee52c11de79238   # faas-cli tag 0.18.12
+OPENFAAS_OUT=${OPENFAAS_OUT:-$ROOT/build/openfaas}
+OPENFAAS_SRC=${OPENFAAS_SRC:-$ROOT/../shared/third_party/openfaas}
 DEBIAN_IMAGE=debian:bookworm-slim
-STANDIN_IMAGE=${STANDIN_IMAGE:-c-debian-numa/watchdog-standin:test}
 
 log() { echo "base-images: $*"; }
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
-# scratch_image DIR TAG: DIR/fwatchdog alone in a FROM scratch image, as the watchdog images are.
-scratch_image() {
-    printf 'FROM scratch\nCOPY fwatchdog /fwatchdog\nENTRYPOINT ["/fwatchdog"]\n' >"$1/Dockerfile"
-    docker build -q -t "$2" "$1" >/dev/null
-}
-
 mirror() {
     if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
     m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null |
@@ -34,17 +24,6 @@ mirror() {
                -e 's/^deb[[:space:]]\{1,\}\(http[^[:space:]]*\/debian\)\/\{0,1\}[[:space:]].*/\1/p' | head -n 1)
     echo "${m:-http://deb.debian.org/debian}"
 }
-
-gobuild() { # gobuild MODULE@COMMIT OUTDIR: a static binary; 1 with the go command's reason on failure
-    mkdir -p "$2"
-    if ! out=$(CGO_ENABLED=0 GOBIN="$2" GOFLAGS=-buildvcs=false timeout 900 "$GO" install -trimpath \
-        -ldflags "-s -w" "$1" 2>&1); then
-        log "cannot build $1: $(printf '%s' "$out" | tr '\n\t' '  ' | cut -c1-400)"
-        return 1
-    fi
-}
-
-mkdir -p "$BIN"
 
 if have_image "$DEBIAN_IMAGE"; then
     log "$DEBIAN_IMAGE present"
@@ -98,40 +77,18 @@ SRC
     log "$DEBIAN_IMAGE made ($(docker image inspect -f '{{.Size}}' "$DEBIAN_IMAGE") bytes)"
 fi
 
-if have_image "$WATCHDOG_IMAGE"; then
-    log "$WATCHDOG_IMAGE present"
-else
-    log "building of-watchdog $WATCHDOG_COMMIT"
-    work=$(mktemp -d /tmp/watchdog.XXXXXX)
-    trap 'rm -rf "$work"' EXIT INT TERM
-    if gobuild "github.com/openfaas/of-watchdog@$WATCHDOG_COMMIT" "$work"; then
-        mv "$work/of-watchdog" "$work/fwatchdog"
-        scratch_image "$work" "$WATCHDOG_IMAGE"
-        log "$WATCHDOG_IMAGE made"
-    else
-        log "$WATCHDOG_IMAGE unavailable"
-    fi
-    rm -rf "$work"; trap - EXIT INT TERM
+# faas-cli, fwatchdog and the watchdog image: build.sh skips the binaries it already built, and the
+# image's layers come from Docker's cache when the binary is unchanged.
+[ -x "$OPENFAAS_SRC/build.sh" ] || { echo "base-images: $OPENFAAS_SRC/build.sh is missing" >&2; exit 1; }
+work=$(mktemp /tmp/openfaas-build.XXXXXX)
+trap 'rm -f "$work"' EXIT INT TERM
+if ! timeout 1800 "$OPENFAAS_SRC/build.sh" "$OPENFAAS_OUT" --image >"$work" 2>&1; then
+    cat "$work" >&2
+    echo "base-images: $OPENFAAS_SRC/build.sh failed: faas-cli and of-watchdog cannot be built" >&2
+    exit 1
 fi
-
-if ! have_image "$WATCHDOG_IMAGE"; then
-    if have_image "$STANDIN_IMAGE"; then
-        log "$STANDIN_IMAGE present"
-    else
-        log "building the test stand-in $STANDIN_IMAGE"
-        work=$(mktemp -d /tmp/standin.XXXXXX)
-        trap 'rm -rf "$work"' EXIT INT TERM
-        (cd "$ROOT/tests/image/watchdog-standin" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
-            timeout 300 "$GO" build -trimpath -ldflags "-s -w" -o "$work/fwatchdog" .)
-        scratch_image "$work" "$STANDIN_IMAGE"
-        rm -rf "$work"; trap - EXIT INT TERM
-    fi
-fi
-
-if [ -x "$BIN/faas-cli" ]; then
-    log "faas-cli present"
-else
-    log "building faas-cli $FAAS_CLI_COMMIT"
-    gobuild "github.com/openfaas/faas-cli@$FAAS_CLI_COMMIT" "$BIN" || log "faas-cli unavailable"
-fi
-exit 0
+sed -n 's/^build\.sh: /base-images: /p' "$work"
+rm -f "$work"; trap - EXIT INT TERM
+for f in faas-cli fwatchdog; do
+    [ -x "$OPENFAAS_OUT/$f" ] || { echo "base-images: $OPENFAAS_OUT/$f was not built" >&2; exit 1; }
+done

@@ -3,7 +3,7 @@
 # busybox-static, bash, numactl, curl, jq, the server under test (optional) and every shared library
 # ldd names for them, plus the guest scripts of tests/vm/guest/ (/init and the cases).
 #   usage: tests/vm/initramfs.sh OUT.cpio.gz [SERVER_BINARY]      env: VM_FWATCHDOG (see below)
-# Without SERVER_BINARY the guest can only run its topology checks.
+# Without SERVER_BINARY (or VM_FWATCHDOG) every case that needs it fails in the guest.
 set -euo pipefail
 OUT=$1
 SERVER=${2:-}

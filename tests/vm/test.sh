@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # tests/vm/test.sh: owns `make vm-test`. Fetches both kernels (cached): Debian 12's 6.1 for the plain
 # 3-node machine and bookworm-backports' 6.12 for the tiered one (an HMAT, machine-tiered.sh), builds
-# the initramfs around the server once, boots both guests at the same time, parses each guest's
-# console (VM-PLAN, VM-RESULT, VM-END) and fails on any failed or missing case. The existing cases run
-# on both kernels; the tiered-memory cases (guest/tiers.sh) on 6.12, what is absent and why on 6.1.
-# Prints one line per case, prefixed with the kernel, the wall time, and ends with "N passed, N failed".
+# the initramfs around the server once, and boots both guests at the same time, each with its plan on
+# its kernel command line (vmcases=, in order): the cases below on both kernels, the tiered-memory
+# cases (guest/tiers.sh) on 6.12, what is absent and why on 6.1. Each console is judged against its
+# plan: every planned case must report exactly once and pass, nothing unplanned may report, and the
+# guest must finish with rc=0. Prints one line per case, prefixed with the kernel, the wall time,
+# and ends with "N passed, N failed".
 #   usage: tests/vm/test.sh SERVER_BINARY | tests/vm/test.sh --topology-only
 #   env: VM_PROFILES ("6.1 6.12", the default, or one of them), VM_TIMEOUT (per guest, seconds)
 # The consoles are kept in build/vm/console-test-6.1.log and build/vm/console-test-6.12.log.
@@ -14,33 +16,43 @@ cd "$(dirname "$0")/../.."
 VM_DIR=build/vm
 mkdir -p "$VM_DIR"
 SERVER=${1:?usage: tests/vm/test.sh SERVER_BINARY | --topology-only}
-MODE=test
+# The plan. Every case but topology runs the server, the seed cases behind the real of-watchdog
+# (guest/seed.sh; seed-check.sh asserts their attribution here); all of them must pass.
+BASE=(topology server-topology membind-1 membind-2 preferred-2 interleave-0-1-2 libnuma-node-2
+    errors touch-false cgroup-v2 seed-watchdog-unbound seed-watchdog-bound)
+TIERED=(tier-topology weighted-interleave demotion migrate measure-sweep)
+SEED=1
 if [ "$SERVER" = --topology-only ]; then
-    MODE=topology
     SERVER=""
+    SEED=0
+elif [ ! -x "$SERVER" ]; then
+    echo "vm: $SERVER is not an executable (make build)" >&2
+    exit 1
 fi
 VM_PROFILES=${VM_PROFILES:-6.1 6.12}
-declare -A KERNEL=() RELEASE=() MACHINE=() TIER=()
+declare -A KERNEL=() RELEASE=() MACHINE=() PLAN=()
 for p in $VM_PROFILES; do
     case $p in
         6.1) KERNEL[$p]=$(tests/vm/kernel.sh "$VM_DIR"); RELEASE[$p]=$VM_DIR/kernel-release
-             MACHINE[$p]=plain; TIER[$p]=0 ;;
+             MACHINE[$p]=plain; cases=("${BASE[@]}" tier-absent server-log) ;;
         6.12) KERNEL[$p]=$(tests/vm/kernel-bpo.sh "$VM_DIR/6.12"); RELEASE[$p]=$VM_DIR/6.12/kernel-release
-              MACHINE[$p]=tiered; TIER[$p]=1 ;;
+              MACHINE[$p]=tiered; cases=("${BASE[@]}" "${TIERED[@]}" server-log) ;;
         *) echo "vm: unknown profile '$p' in VM_PROFILES (6.1, 6.12)" >&2; exit 2 ;;
     esac
+    [ "$SEED" = 1 ] || cases=(topology)
+    PLAN[$p]="${cases[*]}"
 done
-# The seed scenario (guest/seed.sh) runs the real of-watchdog; seed-check.sh asserts it here.
-[ "$MODE" != test ] || { VM_FWATCHDOG=$(tests/vm/fwatchdog.sh); export VM_FWATCHDOG; }
+[ "$SEED" = 0 ] || { VM_FWATCHDOG=$(tests/vm/fwatchdog.sh); export VM_FWATCHDOG; }
 initrd=$(tests/vm/initramfs.sh "$VM_DIR/initramfs-test.cpio.gz" $SERVER)
 
 # Both guests at once: each is mostly one busy vCPU, and the host has two cores.
 declare -A PID=()
 for p in $VM_PROFILES; do
     echo "vm: booting the ${MACHINE[$p]} 3-node guest ($(cat "${RELEASE[$p]}"), TCG), console in $VM_DIR/console-test-$p.log"
+    echo "vm[$p]: plan: ${PLAN[$p]}"
     (rc=0
-     VM_MACHINE=${MACHINE[$p]} VM_TIMEOUT=${VM_TIMEOUT:-420} tests/vm/boot.sh "${KERNEL[$p]}" "$initrd" "$MODE" \
-         "vmtier=${TIER[$p]}" > "$VM_DIR/console-test-$p.log" || rc=$?
+     VM_MACHINE=${MACHINE[$p]} VM_TIMEOUT=${VM_TIMEOUT:-480} tests/vm/boot.sh "${KERNEL[$p]}" "$initrd" test \
+         "vmcases=${PLAN[$p]// /,}" > "$VM_DIR/console-test-$p.log" || rc=$?
      echo "$rc" > "$VM_DIR/console-test-$p.rc") &
     PID[$p]=$!
 done
@@ -49,16 +61,28 @@ for p in $VM_PROFILES; do wait "${PID[$p]}" || true; done
 total_ok=0
 total_bad=0
 failed=0
-# check_profile P: the cases of guest P; adds to total_ok/total_bad, sets failed=1 on a failure.
-check_profile() {
-    local p=$1 LOG=$VM_DIR/console-test-$1.log MARKS=$VM_DIR/console-test-$1.marks rc plan ok=0 bad=0
-    local name status rest seed_ok=0 seed_bad=0 missing=0 pfailed=0
+# judge P: guest P's console against its plan; adds to total_ok/total_bad, failed=1 on a failure.
+judge() {
+    local p=$1 LOG=$VM_DIR/console-test-$1.log MARKS=$VM_DIR/console-test-$1.marks
+    local rc name status rest c ok=0 bad=0 missing=0 seed_ok=0 seed_bad=0 pfailed=0 guest_plan end_rc
+    local -a cases
+    read -r -a cases <<<"${PLAN[$p]}"
+    local -A seen=()
     rc=$(cat "$VM_DIR/console-test-$p.rc" 2>/dev/null || echo '?')
     # Markers are looked for anywhere in a line: a kernel message may precede them.
     grep -o 'VM-[A-Z]* .*' "$LOG" > "$MARKS" || true
-    plan=$(sed -n 's/^VM-PLAN \([0-9]*\)$/\1/p' "$MARKS" | tail -n 1)
+    for c in "${cases[@]}"; do seen[$c]=0; done
     while read -r _ name status rest; do
-        if [ "$status" = ok ]; then
+        if [ -z "$name" ] || [ -z "${seen[$name]+x}" ]; then
+            echo "vm[$p]: '$name': reported, but not in the plan FAILED"
+            bad=$((bad + 1))
+            continue
+        fi
+        seen[$name]=$((seen[$name] + 1))
+        if [ "${seen[$name]}" -gt 1 ]; then
+            echo "vm[$p]: $name: reported more than once FAILED"
+            bad=$((bad + 1))
+        elif [ "$status" = ok ]; then
             echo "vm[$p]: $name $rest ok"
             ok=$((ok + 1))
         else
@@ -66,17 +90,31 @@ check_profile() {
             bad=$((bad + 1))
         fi
     done < <(grep '^VM-RESULT ' "$MARKS" || true)
-    grep '^VM-NOTE ' "$MARKS" | sed "s/^VM-NOTE /vm[$p]: note: /" || true
-    if [ "$MODE" = test ]; then
+    for c in "${cases[@]}"; do
+        if [ "${seen[$c]}" = 0 ]; then
+            echo "vm[$p]: $c: never reported FAILED"
+            missing=$((missing + 1))
+        fi
+    done
+    if [ "$SEED" = 1 ]; then
         tests/vm/seed-check.sh "$MARKS" "$VM_DIR/seed-$p.counts" | sed "s/^vm: /vm[$p]: /" || pfailed=1
         read -r seed_ok seed_bad < "$VM_DIR/seed-$p.counts"
     fi
-    if ! grep -q '^VM-END ' "$MARKS"; then
-        echo "vm[$p]: the guest did not finish its cases (qemu exit $rc)"
+    guest_plan=$(sed -n 's/^VM-PLAN //p' "$MARKS" | tail -n 1)
+    if [ "$guest_plan" != "${#cases[@]} ${PLAN[$p]}" ]; then
+        echo "vm[$p]: the guest's plan '${guest_plan:-none}' is not the host's '${#cases[@]} ${PLAN[$p]}'"
         pfailed=1
     fi
-    if [ -z "$plan" ] || [ "$ok" != "$plan" ] || [ "$bad" != 0 ]; then
-        echo "vm[$p]: ${ok} of ${plan:-?} cases passed, $bad failed"
+    end_rc=$(sed -n 's/^VM-END rc=\([0-9]*\).*/\1/p' "$MARKS" | tail -n 1)
+    if [ -z "$end_rc" ]; then
+        echo "vm[$p]: the guest did not finish its cases (qemu exit $rc)"
+        pfailed=1
+    elif [ "$end_rc" != 0 ]; then
+        echo "vm[$p]: the guest's cases ended with rc=$end_rc"
+        pfailed=1
+    fi
+    if [ "$ok" != "${#cases[@]}" ] || [ "$bad" != 0 ] || [ "$missing" != 0 ]; then
+        echo "vm[$p]: ${ok} of ${#cases[@]} planned cases passed, $bad failed, $missing never reported"
         pfailed=1
     fi
     if [ "$pfailed" = 1 ]; then
@@ -84,14 +122,13 @@ check_profile() {
         tail -n 80 "$LOG" | sed 's/^/  | /'
         echo
     fi
-    # Cases planned but never reported count as failed.
-    [ -z "$plan" ] || [ "$plan" -le $((ok + bad)) ] || missing=$((plan - ok - bad))
-    [ "$pfailed" = 0 ] || [ $((bad + missing + seed_bad)) -gt 0 ] || missing=1
+    local nfail=$((bad + missing + seed_bad))
+    [ "$pfailed" = 0 ] || [ "$nfail" -gt 0 ] || nfail=1
     total_ok=$((total_ok + ok + seed_ok))
-    total_bad=$((total_bad + bad + missing + seed_bad))
+    total_bad=$((total_bad + nfail))
     [ "$pfailed" = 0 ] || failed=1
 }
-for p in $VM_PROFILES; do check_profile "$p"; done
+for p in $VM_PROFILES; do judge "$p"; done
 t1=$(date +%s%N)
 ms=$(((t1 - t0) / 1000000))
 printf 'vm-test: wall time %d.%03d s (%s)\n' $((ms / 1000)) $((ms % 1000)) "$VM_PROFILES"

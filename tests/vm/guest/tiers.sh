@@ -1,16 +1,13 @@
 #!/bin/bash
 # tests/vm/guest/tiers.sh (guest /vm/tiers.sh, sourced by cases.sh after lib.sh): owns the
-# tiered-memory cases. On the 6.12 kernel with an HMAT (vmtier=1 on the command line): the tiers and
+# tiered-memory cases, run when the host's plan names them. For the 6.12 kernel with an HMAT: the tiers and
 # HMAT figures in GET /topology (tier-topology), a 3:1 weighted-interleave split counted by the
 # answer and by numa_maps (weighted-interleave), pages demoted to the lower tier under memory
 # pressure from a second process, in the resampled series and the vmstat counters (demotion), every
 # page moved by migrate_to (migrate), latency/bandwidth over every memory x CPU node pair
-# (measure-sweep). On the 6.1 kernel (vmtier=0): what is absent and why, and the 422 for weighted
-# interleave (tier-absent).
+# (measure-sweep). For the 6.1 kernel: what is absent and why, and the 422 for weighted interleave
+# (tier-absent).
 set -euo pipefail
-
-TIER_CASES_6_12=5
-TIER_CASES_6_1=1
 
 # nm_anon PID: "N0 N1 N2" anonymous pages of PID now (lib.sh's anon_pages).
 nm_anon() { anon_pages "$1"; }
@@ -243,24 +240,4 @@ case_tier_absent() {
     fi
     stop_server
     end_case "$e1; weighted-interleave -> $CODE $JSUM"
-}
-
-# tier_cases: runs the tiered cases this kernel has (vmtier= on the command line).
-tier_cases() {
-    if [ "$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^vmtier=//p')" = 1 ]; then
-        case_tier_topology
-        case_weighted_interleave
-        case_demotion
-        case_migrate
-        case_measure_sweep
-    else
-        case_tier_absent
-    fi
-}
-tier_case_count() {
-    if [ "$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^vmtier=//p')" = 1 ]; then
-        echo "$TIER_CASES_6_12"
-    else
-        echo "$TIER_CASES_6_1"
-    fi
 }
