@@ -6,6 +6,7 @@
 
 #include "handler.h"
 #include "exp_attrib.h"
+#include "exp_tier.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@ struct exp_params {
     bool touch;             /* default true */
     bool thp;               /* default false */
     int64_t hold_ms;        /* 0..60000, default 0 */
+    struct exp_tier_params tier;    /* policy, nodes, migrate_to, resample_ms, measure, sweep */
 };
 
 /* Limits read once from the environment at start (EXP_*). */
@@ -36,6 +38,9 @@ struct exp_world {
     struct proc_policy policy;
     struct meminfo_snapshot mem;
     struct cg_memory cgroup;
+    struct tier_snapshot tiers;
+    int64_t llc_bytes;          /* -1 if unknown */
+    cdn_nodeset cpu_nodes;      /* nodes with CPUs this process may run on */
     struct topo_snapshot topo;  /* the machine as GET /topology shows it; free with exp_world_free */
     bool have_topo;             /* false when sysfs could not be read: the answer's topology is null */
     long pid;                   /* this process, for the answer */
@@ -47,6 +52,10 @@ struct exp_plan {
     int64_t total_bytes;
     cdn_nodeset target;         /* nodes the pages should land on */
     const char *target_policy;  /* "bind" for a per-request node, else the process policy */
+    int mbind_mode;             /* MPOL_* put on every chunk with mbind; -1: none */
+    cdn_nodeset mbind_nodes;
+    cdn_nodeset sweep_mem, sweep_cpu;   /* sweep=true: memory nodes x CPU nodes */
+    int64_t llc_bytes;          /* the world's, for the pointer chase */
 };
 
 struct exp_chunk {
@@ -75,6 +84,9 @@ struct exp_result {
     bool have_cross_check;
     struct proc_policy policy_after;    /* read back on the running thread */
     struct attrib_snaps attrib;         /* node counters and processes at each phase point */
+    struct exp_migration migration;     /* migrate_to */
+    struct exp_measure measure;         /* measure= */
+    struct exp_resample resample;       /* resample_ms */
     struct addr_policy chunk_policy;    /* the first chunk's, read back (get_mempolicy(MPOL_F_ADDR)) */
     double allocate_s, touch_s, placement_s, cross_check_s, meminfo_s, total_s;
     double started_at, finished_at;     /* wall clock, Unix seconds */
@@ -91,6 +103,23 @@ int exp_params_parse(const struct fn_request *req, struct exp_params *p, char er
 int exp_plan_make(const struct exp_params *p, const struct exp_world *w,
                   const struct exp_limits *lim, struct exp_plan *plan, char err[CDN_ERR_LEN]);
 
+/* A node a request names: present, in Mems_allowed, inside a process bind. 0 or -1 with err. */
+int exp_plan_check_node(int node, const struct exp_world *w, char err[CDN_ERR_LEN]);
+/* The tiered-memory part of the plan (policy, migrate_to, measure, sweep). 0 or 422 with err. */
+int exp_plan_tier(const struct exp_world *w, const struct exp_limits *lim, struct exp_plan *plan,
+                  char err[CDN_ERR_LEN]);
+/* Reads the world's tiered-memory part: tiers, the LLC size, the CPU nodes. 0 or 500 with err. */
+int exp_tier_world_read(struct exp_world *w, char err[CDN_ERR_LEN]);
+
+/* mbinds [addr, addr+len) with the plan's mbind_mode and mbind_nodes (nothing when -1).
+ * 0, or 422 (the kernel refuses the mode or nodes) / 500 with err. */
+int exp_policy_mbind(const struct exp_plan *plan, void *addr, size_t len, char err[CDN_ERR_LEN]);
+
+/* After the touch and the placement: migrate_to, measure, and the hold with resample_ms.
+ * 0 or an HTTP status with err. */
+int exp_run_tier(const struct exp_plan *plan, const struct exp_chunks *chunks,
+                 struct exp_result *res, char err[CDN_ERR_LEN]);
+
 /* Reads the world, the only kernel reads before the run: policy, per-node MemFree, cgroup memory,
  * topology, pid. Parse, plan and render read nothing else. Returns 0 or 503/500 with err; call
  * exp_world_free either way. */
@@ -101,6 +130,13 @@ void exp_world_free(struct exp_world *w);
  * Returns 0, or an HTTP status with err. */
 int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ERR_LEN]);
 
+/* sweep=true: for every memory node of the plan, buffers of the plan's size bound there, measured
+ * from a thread on every CPU node. Runs after exp_run, under the same lock. 0 or a status with err. */
+int exp_sweep_run(const struct exp_plan *plan, struct exp_sweep *out, char err[CDN_ERR_LEN]);
+
+/* Adds the tiered-memory sections to an answer (exp_tier_json.c); sweep may be NULL. 0 or -1. */
+int exp_tier_attach(json_t *answer, const struct exp_plan *plan, const struct exp_world *w,
+                    const struct exp_result *r, const struct exp_sweep *sweep);
 /* exp_alloc.c. Allocates every chunk of the plan, binds and advises it. Returns 0, or an HTTP
  * status with err; either way c holds what was allocated, for exp_chunks_release. */
 int exp_chunks_alloc(const struct exp_plan *plan, struct exp_chunks *c, char err[CDN_ERR_LEN]);

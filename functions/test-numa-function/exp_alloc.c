@@ -112,16 +112,13 @@ static int alloc_chunk(const struct exp_plan *plan, struct exp_chunks *c, int64_
     }
 }
 
-/* A per-request node binds the chunk's pages; MPOL_MF_MOVE moves the one malloc already wrote
- * its header to (a fresh mmap chunk has none). numa_alloc_onnode bound its own. */
+/* A per-request node or policy binds the chunk's pages (exp_policy.c); numa_alloc_onnode bound
+ * its own. */
 static int bind_chunk(const struct exp_plan *plan, struct exp_chunk *ch, char err[CDN_ERR_LEN])
 {
-    if (plan->params.node < 0 || plan->params.alloc == EXP_ALLOC_LIBNUMA)
+    if (plan->params.alloc == EXP_ALLOC_LIBNUMA)
         return 0;
-    if (policy_mbind(ch->pages.addr, ch->pages.len, MPOL_BIND, (cdn_nodeset)1 << plan->params.node,
-                     MPOL_MF_MOVE | MPOL_MF_STRICT, err) != 0)
-        return exp_policy_error(err, errno, "mbind");
-    return 0;
+    return exp_policy_mbind(plan, ch->pages.addr, ch->pages.len, err);   /* exp_policy.c */
 }
 
 /* thp=true asks for transparent huge pages (alloc=mmap only: exp_params refuses the rest);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum field_kind { F_INT, F_BOOL, F_ALLOC, F_NODE };
+enum field_kind { F_INT, F_BOOL, F_ALLOC, F_NODE, F_TIER };
 
 struct field {
     const char *name;
@@ -22,14 +22,22 @@ static const struct field fields[] = {
     {"touch", F_BOOL, 0, 0},
     {"thp", F_BOOL, 0, 0},
     {"hold_ms", F_INT, 0, 60000},
+    {"policy", F_TIER, 0, 0},           /* the tiered-memory parameters: exp_params_tier.c */
+    {"nodes", F_TIER, 0, 0},
+    {"migrate_to", F_TIER, 0, 0},
+    {"resample_ms", F_TIER, 0, 0},
+    {"measure", F_TIER, 0, 0},
+    {"sweep", F_TIER, 0, 0},
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
-#define KNOWN "chunk_mb, iterations, alloc, node, touch, thp, hold_ms"
+#define KNOWN "chunk_mb, iterations, alloc, node, touch, thp, hold_ms, policy, nodes, migrate_to, " \
+              "resample_ms, measure, sweep"
 
 void exp_params_default(struct exp_params *p)
 {
     *p = (struct exp_params){.chunk_mb = 2, .iterations = 1000, .alloc = EXP_ALLOC_MMAP,
-                             .node = -1, .touch = true, .thp = false, .hold_ms = 0};
+                             .node = -1, .touch = true, .thp = false, .hold_ms = 0,
+                             .tier = {.migrate_to = -1}};
 }
 
 const char *exp_alloc_name(enum exp_alloc a)
@@ -45,13 +53,7 @@ static const struct field *find_field(const char *name)
     return NULL;
 }
 
-/* A field's value, from whichever side gave it. */
-struct value {
-    const char *text;   /* query string side */
-    json_t *json;       /* body side */
-};
-
-static int parse_int(const struct field *f, struct value v, int64_t *out, char err[CDN_ERR_LEN])
+static int parse_int(const struct field *f, struct exp_value v, int64_t *out, char err[CDN_ERR_LEN])
 {
     if (v.json) {
         if (!json_is_integer(v.json))
@@ -71,7 +73,7 @@ static int parse_int(const struct field *f, struct value v, int64_t *out, char e
     return 0;
 }
 
-static int parse_bool(const struct field *f, struct value v, bool *out, char err[CDN_ERR_LEN])
+static int parse_bool(const struct field *f, struct exp_value v, bool *out, char err[CDN_ERR_LEN])
 {
     if (v.json) {
         if (!json_is_boolean(v.json))
@@ -88,7 +90,7 @@ static int parse_bool(const struct field *f, struct value v, bool *out, char err
     return 0;
 }
 
-static int parse_alloc(struct value v, enum exp_alloc *out, char err[CDN_ERR_LEN])
+static int parse_alloc(struct exp_value v, enum exp_alloc *out, char err[CDN_ERR_LEN])
 {
     const char *s = v.json ? json_string_value(v.json) : v.text;
     if (!s)
@@ -100,7 +102,7 @@ static int parse_alloc(struct value v, enum exp_alloc *out, char err[CDN_ERR_LEN
     return 0;
 }
 
-static int set_field(struct exp_params *p, const struct field *f, struct value v, char err[CDN_ERR_LEN])
+static int set_field(struct exp_params *p, const struct field *f, struct exp_value v, char err[CDN_ERR_LEN])
 {
     int64_t n = 0;
     switch (f->kind) {
@@ -117,6 +119,8 @@ static int set_field(struct exp_params *p, const struct field *f, struct value v
             return -1;
         p->node = (int)n;
         return 0;
+    case F_TIER:
+        return exp_tier_param_set(&p->tier, f->name, v, err);
     case F_INT:
         if (parse_int(f, v, &n, err) != 0)
             return -1;
@@ -145,7 +149,7 @@ static int parse_query(const struct fn_request *req, struct exp_params *p, unsig
         const struct field *f = find_field(req->query[i].key);
         if (!f)
             return cdn_err(err, 0, "unknown parameter \"%.40s\" (known: " KNOWN ")", req->query[i].key);
-        struct value v = {.text = req->query[i].value ? req->query[i].value : ""};
+        struct exp_value v = {.text = req->query[i].value ? req->query[i].value : ""};
         if (mark_seen(seen, f, err) != 0 || set_field(p, f, v, err) != 0)
             return -1;
     }
@@ -187,7 +191,7 @@ static int parse_body(const struct fn_request *req, struct exp_params *p, unsign
                 rc = cdn_err(err, 0, "unknown field \"%.40s\" (known: " KNOWN ")", key);
                 break;
             }
-            struct value v = {.json = val};
+            struct exp_value v = {.json = val};
             if (mark_seen(seen, f, err) != 0 || set_field(p, f, v, err) != 0) {
                 rc = -1;
                 break;
@@ -208,6 +212,8 @@ int exp_params_parse(const struct fn_request *req, struct exp_params *p, char er
         cdn_err(err, 0, "alloc=libnuma needs a node (numa_alloc_onnode)");
         return 400;
     }
+    if (exp_tier_params_check(&p->tier, p->node, p->alloc == EXP_ALLOC_MMAP, p->touch, p->hold_ms, err) != 0)
+        return 400;
     if (p->thp && p->alloc != EXP_ALLOC_MMAP) {
         cdn_err(err, 0, "thp=true needs alloc=mmap: %s chunks do not start on 2 MiB boundaries, so "
                 "huge pages could not back them (supported: alloc=mmap with thp and node or not; "

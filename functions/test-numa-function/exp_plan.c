@@ -1,14 +1,14 @@
 /* exp_plan.c: turns parameters and a snapshot of the world into a plan, or refuses it before
  * anything is allocated: a node that is absent, outside the cpuset or outside the process's bind
  * policy; a total above EXP_MAX_TOTAL_MB, above the free memory of the target nodes, or above
- * the cgroup's memory headroom. Pure: no syscalls, so it is tested on any machine. */
+ * the cgroup's memory headroom (the tiered-memory parameters: exp_plan_tier.c). Pure: no syscalls, so it is tested on any machine. */
 #include "exp.h"
 
 #include <numaif.h>
 #include <stdio.h>
 #include <string.h>
 
-static int check_node(int node, const struct exp_world *w, char err[CDN_ERR_LEN])
+int exp_plan_check_node(int node, const struct exp_world *w, char err[CDN_ERR_LEN])
 {
     char have[128];
     if (!CDN_NODESET_HAS(w->mem.nodes, node)) {
@@ -71,14 +71,20 @@ int exp_plan_make(const struct exp_params *p, const struct exp_world *w,
     plan->chunk_bytes = p->chunk_mb * EXP_MIB;
     plan->total_bytes = plan->chunk_bytes * p->iterations;
     if (p->node >= 0) {
-        if (check_node(p->node, w, err) != 0)
+        if (exp_plan_check_node(p->node, w, err) != 0)
             return 422;
         plan->target = (cdn_nodeset)1 << p->node;
         plan->target_policy = "bind";
+        plan->mbind_mode = MPOL_BIND;
+        plan->mbind_nodes = plan->target;
     } else {
         plan->target = policy_target_nodes(&w->policy);
         plan->target_policy = w->policy.mode_name;
+        plan->mbind_mode = -1;
     }
+    int rc = exp_plan_tier(w, lim, plan, err);
+    if (rc != 0)
+        return rc;
     if (check_fit(plan, w, lim, err) != 0)
         return 422;
     return 0;

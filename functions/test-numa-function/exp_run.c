@@ -1,6 +1,6 @@
 /* exp_run.c: runs a plan against the kernel: read the world, snapshot MemFree, allocate every
  * chunk (exp_alloc.c), snapshot, touch every page, snapshot, locate every page and cross-check,
- * optionally hold, release everything, snapshot. */
+ * migrate, measure and resample (exp_run_tier.c), optionally hold, release everything, snapshot. */
 #include "exp.h"
 
 #include <errno.h>
@@ -20,7 +20,7 @@ int exp_world_read(struct exp_world *w, char err[CDN_ERR_LEN])
         return 500;
     w->have_topo = topo_read("/sys", &w->topo, NULL) == 0;
     w->pid = (long)getpid();
-    return 0;
+    return exp_tier_world_read(w, err);
 }
 
 void exp_world_free(struct exp_world *w)
@@ -99,6 +99,8 @@ int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ER
     if (rc == 0)
         rc = locate(&chunks, res, err);
     if (rc == 0)
+        rc = exp_run_tier(plan, &chunks, res, err);
+    if (rc == 0 && plan->params.tier.resample_ms == 0)
         hold(plan->params.hold_ms);
     exp_chunks_release(plan, &chunks);
     if (rc == 0)

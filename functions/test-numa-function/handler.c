@@ -121,9 +121,17 @@ static int experiment(struct fn_state *s, const struct fn_request *req, struct f
         rc = exp_plan_make(&params, &world, &s->limits, &plan, err);
     if (rc == 0)
         rc = exp_run(&plan, result, err);
+    struct exp_sweep sweep = {0};
+    if (rc == 0)
+        rc = exp_sweep_run(&plan, &sweep, err);
     pthread_mutex_unlock(&s->experiment_lock);
     if (rc == 0 && !(res->json = exp_render(&plan, &world, result)))
         rc = (cdn_err(err, ENOMEM, "rendering the answer"), 500);
+    if (rc == 0 && exp_tier_attach(res->json, &plan, &world, result, &sweep) != 0)
+        rc = (cdn_err(err, ENOMEM, "rendering the answer"), 500);
+    if (result)
+        exp_resample_free(&result->resample);
+    exp_sweep_free(&sweep);
     exp_world_free(&world);
     free(result);
     return rc;
@@ -134,9 +142,14 @@ static int topology(struct fn_response *res, char err[CDN_ERR_LEN])
     struct topo_snapshot topo;
     if (topo_read("/sys", &topo, err) != 0)
         return 503;
-    res->json = topo_to_json(&topo);
+    struct tier_snapshot *tiers = malloc(sizeof *tiers);
+    int rc = tiers ? tier_read("/sys", "/proc", topo.present, tiers, err) : cdn_err(err, ENOMEM, "tiers");
+    res->json = rc == 0 ? topo_to_json(&topo) : NULL;
     topo_free(&topo);
-    return res->json ? 0 : (cdn_err(err, ENOMEM, "rendering the topology"), 500);
+    if (rc == 0 && (!res->json || tier_attach(res->json, tiers) != 0))
+        rc = cdn_err(err, ENOMEM, "rendering the topology");
+    free(tiers);
+    return rc == 0 ? 0 : 500;
 }
 
 int fn_handle(void *state, const struct fn_request *req, struct fn_response *res,

@@ -354,4 +354,52 @@ int cg_memory_read(const char *proc_cgroup, const char *cgroup_root, struct cg_m
 int64_t cg_memory_headroom(const struct cg_memory *m);
 json_t *cg_memory_to_json(const struct cg_memory *m);
 
+/* ---- memory tiers, HMAT access attributes, weighted interleave, demotion (tiers.c) ---- */
+/* One HMAT access class of a node as sysfs shows it (nodeN/access0: the best initiator of any
+ * kind; access1: the best CPU initiator). Latency in ns, bandwidth in MB/s, as the kernel prints. */
+struct tier_access {
+    int have;               /* 1 if nodeN/accessK/initiators exists */
+    cdn_nodeset initiators; /* the nodeX links in it */
+    int64_t read_latency, write_latency, read_bandwidth, write_bandwidth;   /* -1 if absent */
+};
+struct tier_node {
+    int tier;               /* memory_tierN holding the node; -1 if none */
+    struct tier_access access[2];
+    int64_t wi_weight;      /* weighted_interleave/nodeN; -1 if absent */
+};
+struct tier_snapshot {
+    char kernel[128];       /* osrelease */
+    cdn_nodeset nodes;      /* the nodes asked about */
+    int have_tiers;         /* /sys/devices/virtual/memory_tiering exists */
+    int have_hmat;          /* some node has access0 */
+    int have_wi;            /* /sys/kernel/mm/mempolicy/weighted_interleave exists */
+    int demotion;           /* /sys/kernel/mm/numa/demotion_enabled: 1, 0, -1 if absent */
+    int numa_balancing;     /* /proc/sys/kernel/numa_balancing: 0..3, -1 if absent */
+    struct tier_node node[CDN_MAX_NODES];
+};
+/* Reads what the kernel shows under sysfs_root ("/sys") and proc_root ("/proc") for the nodes in
+ * `nodes`. Files that do not exist are absences (tier_absent says why); a file that exists but
+ * does not hold what the kernel writes there is an error naming it. */
+int tier_read(const char *sysfs_root, const char *proc_root, cdn_nodeset nodes,
+              struct tier_snapshot *out, char err[CDN_ERR_LEN]);
+/* Why a field is absent ("memory_tiers", "hmat", "weighted_interleave", "demotion_enabled",
+ * "numa_balancing"), in words naming the kernel release; NULL when it is present. */
+const char *tier_absent(const struct tier_snapshot *t, const char *field, char *buf, size_t len);
+/* Adds the tier fields to a topo_to_json() object: per node "memory_tier", "hmat",
+ * "weighted_interleave_weight" (and "absent": reasons), and a "tiering" object. 0 or -1 (ENOMEM). */
+int tier_attach(json_t *topology, const struct tier_snapshot *t);
+/* One node's HMAT figures as JSON ({"access0": {...}, "access1": {...}}), null if none. */
+json_t *tier_hmat_json(const struct tier_snapshot *t, int node);
+
+/* ---- is this machine virtual (virt.c) ---- */
+struct virt_info {
+    int virtualized;        /* 1 if any sign says so */
+    int cpu_flag;           /* /proc/cpuinfo "hypervisor" flag */
+    char hypervisor[16];    /* CPUID 0x40000000 signature ("KVMKVMKVM", "TCGTCGTCGTCG"), "" if none */
+    char dmi[160];          /* /sys/class/dmi/id sys_vendor and product_name, "" if unreadable */
+};
+/* Reads proc_cpuinfo ("/proc/cpuinfo"), the CPUID hypervisor leaf and sysfs_root's DMI names. */
+void virt_detect(const char *proc_cpuinfo, const char *sysfs_root, struct virt_info *out);
+json_t *virt_to_json(const struct virt_info *v);
+
 #endif /* CDN_HANDLER_H */

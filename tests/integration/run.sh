@@ -118,7 +118,7 @@ bad() { # bad NAME STATUS PATTERN METHOD PATH [curl args]
     fi
 }
 bad "unknown JSON field" 400 'unknown field "bogus"' POST / -d '{"bogus":1}'
-bad "unknown query parameter" 400 'unknown parameter "nodes"' GET '/?nodes=1'
+bad "unknown query parameter" 400 'unknown parameter "nodez"' GET '/?nodez=1'
 bad "malformed JSON" 400 'malformed JSON' POST / -d '{"iterations": 5,'
 bad "JSON that is not an object" 400 'must be an object' POST / -d '[1,2]'
 bad "duplicate JSON key" 400 'duplicate' POST / -d '{"iterations":1,"iterations":2}'
@@ -130,6 +130,13 @@ bad "unknown alloc" 400 'not one of mmap' GET '/?alloc=calloc'
 bad "libnuma without node" 400 'needs a node' GET '/?alloc=libnuma'
 bad "node that does not exist" 422 'node 7 does not exist' GET '/?iterations=1&node=7'
 bad "more than the node's free memory" 422 'bytes free' GET '/?chunk_mb=1024&iterations=100000'
+bad "policy without nodes" 400 'policy=bind needs nodes' GET '/?policy=bind'
+bad "unknown policy" 400 'not one of bind, preferred' GET '/?policy=weighted&nodes=0'
+bad "node and policy both" 400 'node=N is policy=bind&nodes=N' GET '/?node=0&policy=bind&nodes=0'
+bad "resample_ms without hold_ms" 400 'give hold_ms' GET '/?resample_ms=100'
+bad "measure word" 400 'not latency or bandwidth' GET '/?measure=speed'
+bad "sweep without measure" 400 'give measure' GET '/?sweep=true'
+bad "migrate_to a node that does not exist" 422 'node 7 does not exist' GET '/?iterations=1&migrate_to=7'
 bad "wrong method" 405 'not allowed' DELETE /
 bad "wrong method on /topology" 405 'not allowed' POST /topology
 bad "unknown path" 404 'no such path' GET /nope
@@ -139,6 +146,13 @@ check "server still serves after every bad input" [ "$STATUS" = 200 ]
 call GET /topology
 check "GET /topology lists this machine's nodes" \
     jq_true "(.node_ids | length) == $(ls -d /sys/devices/system/node/node[0-9]* | wc -l) and (.distances | length) == (.node_ids | length)"
+check "GET /topology: every node's tier fields, and the kernel's tiering" \
+    jq_true '(.tiering.kernel | length > 0) and ([.nodes[] | has("memory_tier") and has("hmat") and has("weighted_interleave_weight")] | all)'
+call GET "/?iterations=8&policy=bind&nodes=0&migrate_to=0&measure=bandwidth&hold_ms=200&resample_ms=50"
+check "policy, migrate_to, measure and resample on this machine" \
+    jq_true '.policy.policy == "bind" and .migration.failed == 0 and .migration.per_node_after == {"0": 4096}
+             and .measure.bandwidth.read_mib_s > 0 and .resample.samples >= 2
+             and ([.resample.series[] | .per_node["0"]] | all(. == 4096))'
 
 # Two experiments at once: the second waits EXP_BUSY_WAIT_MS (300 ms) then gets 429.
 curl -s --max-time 60 "http://127.0.0.1:$PORT/?$SMALL&hold_ms=2000" >"$work/a.json" &

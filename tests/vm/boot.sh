@@ -3,7 +3,8 @@
 # machine (node 0: CPUs 0-1, node 1: CPUs 2-3, node 2: memory only, CXL-like; 1 GiB each; distances
 # 0-1 21, 0-2 30, 1-2 30) and copies the serial console to stdout. The guest's /init powers it off;
 # VM_TIMEOUT (seconds, default 240) bounds the whole run. no_timer_check: on a loaded host, TCG's
-# timer can miss the kernel's IO-APIC timer check, which then panics at boot (seen).
+# timer can miss the kernel's IO-APIC timer check, which then panics at boot (seen). VM_MACHINE=tiered
+# adds an ACPI HMAT (machine-tiered.sh) for the 6.12 kernel's memory tiers.
 #   usage: tests/vm/boot.sh KERNEL INITRD MODE [KERNEL_ARGS...]   MODE: test | run
 set -euo pipefail
 KERNEL=$1
@@ -12,14 +13,24 @@ MODE=$3
 shift 3
 VM_TIMEOUT=${VM_TIMEOUT:-240}
 VM_ACCEL=${VM_ACCEL:-tcg}
-args=(
-    -accel "$VM_ACCEL" -cpu max -m 3G -smp 4 -nographic -no-reboot -nic none
+MACHINE_ARGS=()
+MEM_ARGS=(
+    -m 3G
     -object memory-backend-ram,size=1G,id=m0
     -object memory-backend-ram,size=1G,id=m1
     -object memory-backend-ram,size=1G,id=m2
+)
+NUMA_ARGS=(
     -numa node,nodeid=0,cpus=0-1,memdev=m0
     -numa node,nodeid=1,cpus=2-3,memdev=m1
     -numa node,nodeid=2,memdev=m2
+)
+if [ "${VM_MACHINE:-plain}" = tiered ]; then
+    . "$(dirname "$0")/machine-tiered.sh"
+fi
+args=(
+    -accel "$VM_ACCEL" -cpu max -smp 4 -nographic -no-reboot -nic none "${MACHINE_ARGS[@]}"
+    "${MEM_ARGS[@]}" "${NUMA_ARGS[@]}"
     -numa dist,src=0,dst=1,val=21 -numa dist,src=1,dst=0,val=21
     -numa dist,src=0,dst=2,val=30 -numa dist,src=2,dst=0,val=30
     -numa dist,src=1,dst=2,val=30 -numa dist,src=2,dst=1,val=30

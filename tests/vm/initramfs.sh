@@ -18,7 +18,7 @@ ln -s usr/lib "$ROOT/lib"
 ln -s usr/lib64 "$ROOT/lib64"
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "vm: $1 is missing (make deps)" >&2; exit 1; }; }
-for t in busybox numactl curl jq bash ldd cpio gzip; do need "$t"; done
+for t in busybox numactl memhog curl jq bash ldd cpio gzip; do need "$t"; done
 BUSYBOX=/bin/busybox
 file_is_static() { ! ldd "$1" >/dev/null 2>&1; }
 file_is_static "$BUSYBOX" || { echo "vm: $BUSYBOX is not busybox-static" >&2; exit 1; }
@@ -50,6 +50,7 @@ cp "$BUSYBOX" "$ROOT/bin/busybox"
 add_prog "$(command -v bash)" /usr/bin/bash
 ln -s ../usr/bin/bash "$ROOT/bin/bash"
 add_prog "$(command -v numactl)" /usr/bin/numactl
+add_prog "$(command -v memhog)" /usr/bin/memhog    # the second process that presses on a node
 add_prog "$(command -v curl)" /usr/bin/curl
 add_prog "$(command -v jq)" /usr/bin/jq
 if [ -n "$SERVER" ]; then

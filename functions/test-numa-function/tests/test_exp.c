@@ -58,7 +58,7 @@ static void refusals(void **state)
     (void)state;
     const struct { const char *qk, *qv, *body, *text; } cases[] = {
         {NULL, NULL, "{\"bogus\": 1}", "unknown field \"bogus\""},
-        {"nodes", "1", "", "unknown parameter \"nodes\""},
+        {"nodez", "1", "", "unknown parameter \"nodez\""},
         {NULL, NULL, "{\"iterations\": 5,", "malformed JSON body"},
         {NULL, NULL, "[1]", "must be an object"},
         {NULL, NULL, "{\"iterations\": 1, \"iterations\": 2}", "duplicate"},

@@ -8,6 +8,7 @@
 #   usage: cases.sh
 set -euo pipefail
 . /vm/lib.sh
+. /vm/tiers.sh    # the tiered-memory cases
 . /vm/seed.sh
 
 # 64 x 2 MiB = 128 MiB = 32768 pages: ~1 s to touch under TCG; hold 3 s for the numa_maps reader.
@@ -328,6 +329,12 @@ run_case() {
             else
                 begin_case "$name"; ERRS="no of-watchdog at /usr/bin/fwatchdog in the guest"; end_case ""
             fi ;;
+        tier-topology) case_tier_topology ;;
+        weighted-interleave) case_weighted_interleave ;;
+        demotion) case_demotion ;;
+        migrate) case_migrate ;;
+        measure-sweep) case_measure_sweep ;;
+        tier-absent) case_tier_absent ;;
         server-log) case_server_log ;;
         *) begin_case "$name"; ERRS="no such case in the guest"; end_case "" ;;
     esac
