@@ -91,8 +91,8 @@ set xlabel "upstream"
 plot outdir."/watchdog_http.dat" using 2:3:4:xtic(1) title "requests/s"
 set title work." experiment: C vs Python"
 set ylabel "time (s)"
-set xlabel "upstream"
-set key top left
+set xlabel ""
+set key below
 plot outdir."/watchdog_exp.dat" using 2:3:4:xtic(1) title "alloc+touch (in process)", \
      "" using 5:6:7 title "request (curl time_total)"
 unset key

@@ -15,7 +15,7 @@ BENCH_OUT := $(BENCH_DIR)/out
 BENCH_GO ?= /usr/lib/go/bin/go
 BENCH_CC ?= cc
 BENCH_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 $(CFLAGS)
-BENCH_TIMEOUT ?= 3600
+BENCH_TIMEOUT ?= 5400
 
 .PHONY: bench bench-peers
 bench: build bench-peers

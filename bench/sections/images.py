@@ -54,7 +54,7 @@ def preflight():
                            "containers; BENCH_SECTIONS=experiment,http,cold skips it)")
 
 
-def tools(ctx):
+def openfaas_programs(ctx):
     """faas-cli and fwatchdog built offline (and the watchdog image); their paths and versions."""
     out = os.path.join(ctx.build_dir, "openfaas")
     script = build_script()
@@ -137,8 +137,9 @@ def peer_image(ctx, name, folder, files):
 
 
 def build_all(ctx):
-    """Tools, base image and the four images: {label: image}, {label: how it was built}, tools."""
-    tl = tools(ctx)
+    """faas-cli and of-watchdog, the base image and the four images: {label: image},
+    {label: how it was built}, the programs' paths and versions."""
+    tl = openfaas_programs(ctx)
     base_image()
     log(f"building images ({TAG}/*): {tl['fwatchdog_version']}")
     images, how_c = c_images(ctx, tl)

@@ -147,7 +147,7 @@ def measure(ctx):
     http = http_part(ctx, imgs, base)
     exp = experiment_part(ctx, imgs, base + 10)
     start = start_part(ctx, imgs, base + 20)
-    return {"images": imgs, "how": how, "tools": tl, "sizes": sizes, "http": http, "exp": exp, "start": start}
+    return {"images": imgs, "how": how, "openfaas": tl, "sizes": sizes, "http": http, "exp": exp, "start": start}
 
 
 def mb(n):
@@ -155,7 +155,7 @@ def mb(n):
 
 
 def render_images(a, wd):
-    tl = wd["tools"]
+    tl = wd["openfaas"]
     a(f"of-watchdog and faas-cli built from their release sources by `{tl['build_cmd']}`: "
       f"`fwatchdog --version`: {tl['fwatchdog_version']}; `faas-cli version --warn-update=false`: "
       f"{tl['faas_cli_version']}. Docker engine {tl['docker_version']}. Every container runs as "
@@ -171,7 +171,7 @@ def render_images(a, wd):
     a(f"| `{images.BASE_IMAGE}` | (base of all four) | {mb(wd['sizes'][images.BASE_IMAGE])} | "
       "`tests/image/base-images.sh` (debootstrap) |")
     a(f"| `{images.WATCHDOG_IMAGE}` | (the watchdog, FROM scratch) | {mb(wd['sizes'][images.WATCHDOG_IMAGE])} | "
-      f"`{wd['tools']['build_cmd']}` |")
+      f"`{wd['openfaas']['build_cmd']}` |")
     a("")
 
 
