@@ -70,8 +70,8 @@ docker "${words[1]:-run}" -d --cap-add SYS_NICE "${run_args[@]}" -e "fprocess=$l
 port_of local-run
 if wait_200 / 60; then
     expect "local-run + --cap-add SYS_NICE: POST / 200 from hello-numa" jqt '.message == "Hello from c-debian-numa"'
-    call GET /numa
-    expect "local-run: GET /numa: policy bind, nodes [0] (read back)" \
+    call GET /policy
+    expect "local-run: GET /policy: policy bind, nodes [0] (read back)" \
         jqt '.policy == "bind" and .policy_nodes == [0]'
     expect "local-run: the container carries local-run's environment" \
         eval 'docker exec "$PREFIX-local-run" sh -c "[ \"\$OPENFAAS_NAME\" = hello-numa ]"'
