@@ -57,8 +57,9 @@ case_weighted_interleave() {
             '.policy == {"policy":"weighted-interleave","nodes":[0,2],"mbind_mode":6,"weights":{"0":3,"2":1}}'
         jexpect "placement.policy weighted-interleave" '.placement.policy == "weighted-interleave"'
         expect "numa_maps read during the hold" is_true "$NM_IN_HOLD"
-        expect "numa_maps N0 = 24576 (+1%): ${NM[0]}" in_range "${NM[0]}" $((PAGES * 3 / 4)) $((PAGES * 3 / 4 + PAGES / 100))
-        expect "numa_maps N2 = 8192 (+1%): ${NM[2]}" in_range "${NM[2]}" $((PAGES / 4)) $((PAGES / 4 + PAGES / 100))
+        # (numa_maps counts the server's other anonymous pages too: 1% either way.)
+        expect "numa_maps N0 = 24576 (+-1%): ${NM[0]}" in_range "${NM[0]}" $((PAGES * 3 / 4 - PAGES / 100)) $((PAGES * 3 / 4 + PAGES / 100))
+        expect "numa_maps N2 = 8192 (+-1%): ${NM[2]}" in_range "${NM[2]}" $((PAGES / 4 - PAGES / 100)) $((PAGES / 4 + PAGES / 100))
         jrun '"placement \(.placement.per_node | tojson) weights \(.policy.weights | tojson)"'" + \" numa_maps $NM_TEXT\""
         local s1=$JSUM
     else
