@@ -57,8 +57,9 @@ case_weighted_interleave() {
             '.policy == {"policy":"weighted-interleave","nodes":[0,2],"mbind_mode":6,"weights":{"0":3,"2":1}}'
         jexpect "placement.policy weighted-interleave" '.placement.policy == "weighted-interleave"'
         expect "numa_maps read during the hold" is_true "$NM_IN_HOLD"
-        expect "numa_maps N0 = 24576 (+1%): ${NM[0]}" in_range "${NM[0]}" $((PAGES * 3 / 4)) $((PAGES * 3 / 4 + PAGES / 100))
-        expect "numa_maps N2 = 8192 (+1%): ${NM[2]}" in_range "${NM[2]}" $((PAGES / 4)) $((PAGES / 4 + PAGES / 100))
+        # (numa_maps counts the server's other anonymous pages too: 1% either way.)
+        expect "numa_maps N0 = 24576 (+-1%): ${NM[0]}" in_range "${NM[0]}" $((PAGES * 3 / 4 - PAGES / 100)) $((PAGES * 3 / 4 + PAGES / 100))
+        expect "numa_maps N2 = 8192 (+-1%): ${NM[2]}" in_range "${NM[2]}" $((PAGES / 4 - PAGES / 100)) $((PAGES / 4 + PAGES / 100))
         jrun '"placement \(.placement.per_node | tojson) weights \(.policy.weights | tojson)"'" + \" numa_maps $NM_TEXT\""
         local s1=$JSUM
     else
@@ -83,23 +84,23 @@ case_weighted_interleave() {
 in_range() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
 held_and_ge() { [ "$1" = 1 ] && [ "$2" -ge "$3" ]; }
 
-# Demotion: 128 MiB preferred on node 0, held 20 s and resampled every 500 ms; meanwhile memhog,
-# bound to node 0, asks for node 0's free memory and 96 MiB more. Reclaim demotes the experiment's
-# cold pages to node 2, the lower tier. Node 0 is first shrunk to ~176 MiB free with a pool of
+# Demotion: 128 MiB preferred on node 0, held 25 s and resampled every 500 ms; meanwhile memhog,
+# bound to node 0, asks for node 0's free memory and 64 MiB more. Reclaim demotes the experiment's
+# cold pages to node 2, the lower tier. Node 0 is first shrunk to ~160 MiB free with a pool of
 # 2 MiB huge pages (taken without being written, so in no time even under TCG): memhog then writes
-# ~150 MiB, seconds of TCG time, well inside the hold.
+# ~100 MiB, seconds of TCG time even on a loaded host, inside the hold.
 case_demotion() {
     begin_case demotion
     local want free_kb mh_mb i cpid huge=/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
     local -a before cur held=(0 0 0)
     echo true > /sys/kernel/mm/numa/demotion_enabled
     free_kb=$(node_free_kb 0)
-    [ "$free_kb" -le $((176 * 1024)) ] || echo $(((free_kb - 176 * 1024) / 2048)) > "$huge"
+    [ "$free_kb" -le $((160 * 1024)) ] || echo $(((free_kb - 160 * 1024) / 2048)) > "$huge"
     info "demotion: node 0 free ${free_kb} kB, $(cat "$huge") huge pages set aside, then $(node_free_kb 0) kB free"
     if start_server; then
         read -r -a before < <(nm_anon "$SPID")
         curl -sS -m 90 -o "$BODY" -w '%{http_code}' \
-            "$BASE/?chunk_mb=2&iterations=$ITER&policy=preferred&nodes=0&hold_ms=20000&resample_ms=500" \
+            "$BASE/?chunk_mb=2&iterations=$ITER&policy=preferred&nodes=0&hold_ms=25000&resample_ms=500" \
             > /tmp/code 2>/tmp/curl.err &
         cpid=$!
         want=$((PAGES * 99 / 100))
@@ -109,7 +110,7 @@ case_demotion() {
             [ $((cur[0] - before[0])) -lt "$want" ] || break
         done
         free_kb=$(node_free_kb 0)
-        mh_mb=$((free_kb / 1024 + 96))
+        mh_mb=$((free_kb / 1024 + 64))
         info "demotion: experiment on node 0 (N0 +$((cur[0] - before[0])) pages), node 0 free ${free_kb} kB, memhog ${mh_mb}m bound to node 0"
         timeout 60 numactl --membind 0 memhog -r1 "${mh_mb}m" > /tmp/memhog.log 2>&1 &
         local mpid=$! in_hold=0
