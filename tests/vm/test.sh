@@ -51,7 +51,7 @@ for p in $VM_PROFILES; do
     echo "vm: booting the ${MACHINE[$p]} 3-node guest ($(cat "${RELEASE[$p]}"), TCG), console in $VM_DIR/console-test-$p.log"
     echo "vm[$p]: plan: ${PLAN[$p]}"
     (rc=0
-     VM_MACHINE=${MACHINE[$p]} VM_TIMEOUT=${VM_TIMEOUT:-480} tests/vm/boot.sh "${KERNEL[$p]}" "$initrd" test \
+     VM_MACHINE=${MACHINE[$p]} VM_TIMEOUT=${VM_TIMEOUT:-600} tests/vm/boot.sh "${KERNEL[$p]}" "$initrd" test \
          "vmcases=${PLAN[$p]// /,}" > "$VM_DIR/console-test-$p.log" || rc=$?
      echo "$rc" > "$VM_DIR/console-test-$p.rc") &
     PID[$p]=$!

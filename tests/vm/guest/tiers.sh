@@ -152,17 +152,18 @@ case_demotion() {
     end_case "$JSUM"
 }
 
-# migrate_to=2: 128 MiB bound to node 0, then moved to node 2; every page ends there.
+# migrate_to=2: 64 MiB bound to node 0, then moved to node 2; every page ends there, by the answer
+# and by numa_maps read during the 5 s hold that follows the move.
 case_migrate() {
     begin_case migrate
-    local i e1="" n2=0
+    local i e1="" n2=0 PAGES=16384
     local -a before cur
     if start_server; then
         read -r -a before < <(nm_anon "$SPID")
-        curl -sS -m 90 -o "$BODY" -w '%{http_code}' \
-            "$BASE/?$Q&policy=bind&nodes=0&migrate_to=2" > /tmp/code 2>/tmp/curl.err &
+        curl -sS -m 240 -o "$BODY" -w '%{http_code}' \
+            "$BASE/?chunk_mb=2&iterations=32&hold_ms=5000&policy=bind&nodes=0&migrate_to=2" > /tmp/code 2>/tmp/curl.err &
         local cpid=$!
-        for i in $(seq 1 300); do
+        for i in $(seq 1 2400); do
             sleep 0.1
             kill -0 "$cpid" 2>/dev/null || break
             read -r -a cur < <(nm_anon "$SPID")
