@@ -85,7 +85,11 @@ static void migrate_to_the_same_node_moves_nothing(void **state)
     if (node < 0)
         skip();     /* the buffer spans nodes on this machine */
     struct exp_migration mig;
-    assert_int_equal(exp_migrate(&r, 1, node, before.per_node[node], &mig, err), 0);
+    int rc = exp_migrate(&r, 1, node, before.per_node[node], &mig, err);
+    if (rc != 0 && strstr(err, "Operation not permitted"))
+        skip();     /* a container's seccomp profile (an image build) refuses move_pages and mbind */
+    if (rc != 0)
+        fail_msg("exp_migrate: %d %s", rc, err);
     assert_true(mig.done);
     assert_int_equal(mig.pages, LEN / 4096);
     assert_int_equal(mig.moved, 0);
