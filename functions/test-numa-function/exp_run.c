@@ -12,27 +12,27 @@
 int exp_world_read(struct exp_world *w, char err[CDN_ERR_LEN])
 {
     memset(w, 0, sizeof *w);
-    if (policy_numa_available(err) != 0)
+    if (cdn_policy_numa_available(err) != 0)
         return 503;
-    if (policy_read("/proc/self/status", &w->policy, err) != 0 ||
-        meminfo_snapshot("/sys", "/proc/zoneinfo", &w->mem, err) != 0 ||
-        cg_memory_read("/proc/self/cgroup", "/sys/fs/cgroup", &w->cgroup, err) != 0)
+    if (cdn_policy_read("/proc/self/status", &w->policy, err) != 0 ||
+        cdn_meminfo_snapshot("/sys", "/proc/zoneinfo", &w->mem, err) != 0 ||
+        cdn_cg_memory_read("/proc/self/cgroup", "/sys/fs/cgroup", &w->cgroup, err) != 0)
         return 500;
-    w->have_topo = topo_read("/sys", &w->topo, NULL) == 0;
+    w->have_topo = cdn_topo_read("/sys", &w->topo, NULL) == 0;
     w->pid = (long)getpid();
     return exp_tier_world_read(w, err);
 }
 
 void exp_world_free(struct exp_world *w)
 {
-    topo_free(&w->topo);
+    cdn_topo_free(&w->topo);
     w->have_topo = false;
 }
 
-static int snapshot(struct meminfo_snapshot *s, struct exp_result *res, char err[CDN_ERR_LEN])
+static int snapshot(struct cdn_meminfo_snapshot *s, struct exp_result *res, char err[CDN_ERR_LEN])
 {
     double t = cdn_now();
-    int rc = meminfo_snapshot("/sys", "/proc/zoneinfo", s, err);
+    int rc = cdn_meminfo_snapshot("/sys", "/proc/zoneinfo", s, err);
     res->meminfo_s += cdn_now() - t;
     return rc == 0 ? 0 : 500;
 }
@@ -41,18 +41,18 @@ static int snapshot(struct meminfo_snapshot *s, struct exp_result *res, char err
 static int locate(const struct exp_chunks *c, struct exp_result *res, char err[CDN_ERR_LEN])
 {
     size_t n = 0;
-    struct place_range *ranges = exp_chunks_ranges(c, &n, err);
+    struct cdn_place_range *ranges = exp_chunks_ranges(c, &n, err);
     if (!ranges)
         return 500;
     double t = cdn_now();
-    int rc = place_query(ranges, n, &res->placement, err);
+    int rc = cdn_place_query(ranges, n, &res->placement, err);
     res->placement_s = cdn_now() - t;
     if (rc == 0) {
-        enum place_source second = res->placement.source == PLACE_NUMA_MAPS ? PLACE_GET_MEMPOLICY
-                                                                            : PLACE_NUMA_MAPS;
+        enum cdn_place_source second = res->placement.source == CDN_PLACE_NUMA_MAPS
+                                           ? CDN_PLACE_GET_MEMPOLICY : CDN_PLACE_NUMA_MAPS;
         char e2[CDN_ERR_LEN];
         t = cdn_now();
-        res->have_cross_check = place_query_with(second, ranges, n, &res->cross_check, e2) == 0;
+        res->have_cross_check = cdn_place_query_with(second, ranges, n, &res->cross_check, e2) == 0;
         res->cross_check_s = cdn_now() - t;
     }
     free(ranges);
@@ -94,7 +94,7 @@ int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ER
         rc = snapshot(&res->touched, res, err);
     if (rc == 0)
         rc = exp_attrib_snap(&res->attrib, ATTRIB_TOUCHED, &chunks, err);
-    if (rc == 0 && policy_read("/proc/self/status", &res->policy_after, err) != 0)
+    if (rc == 0 && cdn_policy_read("/proc/self/status", &res->policy_after, err) != 0)
         rc = 500;
     if (rc == 0)
         rc = locate(&chunks, res, err);

@@ -22,7 +22,7 @@ struct fixture {
 };
 
 /* Two nodes (0 and 2, as the fixture tree has them), 1 GiB each; 8 MiB touched on node 2. */
-static void mem(struct meminfo_snapshot *s, int64_t free0, int64_t free2)
+static void mem(struct cdn_meminfo_snapshot *s, int64_t free0, int64_t free2)
 {
     memset(s, 0, sizeof *s);
     s->nodes = 0x5;
@@ -42,11 +42,11 @@ static int setup(void **state)
     f->plan.total_bytes = 8 * MIB;
     f->plan.target = 0x4;
     f->plan.target_policy = "bind";
-    f->world.policy = (struct proc_policy){.mode = MPOL_BIND, .mode_name = "bind", .nodes = 0x4,
+    f->world.policy = (struct cdn_proc_policy){.mode = MPOL_BIND, .mode_name = "bind", .nodes = 0x4,
                                            .mems_allowed = 0x5, .cpu = 1, .cpu_node = 0};
-    f->world.cgroup = (struct cg_memory){.version = 2, .limit = 512 * MIB, .usage = 64 * MIB};
+    f->world.cgroup = (struct cdn_cg_memory){.version = 2, .limit = 512 * MIB, .usage = 64 * MIB};
     f->world.pid = 4242;
-    f->world.have_topo = topo_read(FIXTURES "/sys_gaps", &f->world.topo, err) == 0;
+    f->world.have_topo = cdn_topo_read(FIXTURES "/sys_gaps", &f->world.topo, err) == 0;
     assert_true(f->world.have_topo);
     struct exp_result *r = &f->res;
     mem(&r->before, 800 * MIB, 800 * MIB);
@@ -54,12 +54,12 @@ static int setup(void **state)
     mem(&r->touched, 800 * MIB, 792 * MIB);
     mem(&r->released, 800 * MIB, 800 * MIB);
     r->policy_after = f->world.policy;
-    r->placement = (struct place_result){.source = PLACE_NUMA_MAPS, .pages = 2048, .exact = 1};
+    r->placement = (struct cdn_place_result){.source = CDN_PLACE_NUMA_MAPS, .pages = 2048, .exact = 1};
     r->placement.per_node[2] = 2048;
     r->cross_check = r->placement;
-    r->cross_check.source = PLACE_GET_MEMPOLICY;
+    r->cross_check.source = CDN_PLACE_GET_MEMPOLICY;
     r->have_cross_check = true;
-    r->chunk_policy = (struct addr_policy){.mode = MPOL_BIND, .mode_name = "bind", .nodes = 0x4};
+    r->chunk_policy = (struct cdn_addr_policy){.mode = MPOL_BIND, .mode_name = "bind", .nodes = 0x4};
     r->allocate_s = 0.25;
     r->touch_s = 0.75;
     r->total_s = 1.5;

@@ -166,10 +166,10 @@ static int run_watched(const struct exp_params *p, struct sight *s, struct exp_r
 static void numa_maps_is_exact(const struct exp_result *res)
 {
     if (!res->have_cross_check) {
-        assert_int_equal(res->placement.source, PLACE_NUMA_MAPS);
+        assert_int_equal(res->placement.source, CDN_PLACE_NUMA_MAPS);
         return;
     }
-    assert_int_equal(res->cross_check.source, PLACE_NUMA_MAPS);
+    assert_int_equal(res->cross_check.source, CDN_PLACE_NUMA_MAPS);
     assert_true(res->cross_check.exact);
     assert_memory_equal(res->placement.per_node, res->cross_check.per_node, sizeof res->cross_check.per_node);
 }
@@ -201,7 +201,7 @@ static void mmap_chunks_lie_in_one_guarded_arena(void **state)
     assert_true(s.guard_before);
     assert_true(s.guard_after);
     assert_int_equal(s.anon_huge_kb, 0);    /* thp=false */
-    assert_int_equal(res->placement.pages, 15 * EXP_MIB / (int64_t)place_page_size());
+    assert_int_equal(res->placement.pages, 15 * EXP_MIB / (int64_t)cdn_place_page_size());
     assert_int_equal(res->placement.not_present, 0);
     numa_maps_is_exact(res);
     free(res);
@@ -253,11 +253,11 @@ static void malloc_with_a_node_is_bound(void **state)
     struct exp_params p = params(2, 4, false);
     p.alloc = EXP_ALLOC_MALLOC;
     p.node = node;
-    struct sight s = {.node = node, .bound_pages = 4 * 2 * EXP_MIB / (int64_t)place_page_size()};
+    struct sight s = {.node = node, .bound_pages = 4 * 2 * EXP_MIB / (int64_t)cdn_place_page_size()};
     struct exp_result *res = calloc(1, sizeof *res);
     assert_non_null(res);
     int rc = run_watched(&p, &s, res, err);
-    if (w.policy.mode == POLICY_UNKNOWN) {
+    if (w.policy.mode == CDN_POLICY_UNKNOWN) {
         assert_int_equal(rc, 500);
         assert_non_null(strstr(err, "CAP_SYS_NICE"));
     } else {

@@ -14,22 +14,22 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define PLACE_BATCH 4096u   /* pages per move_pages call */
+#define CDN_PLACE_BATCH 4096u   /* pages per move_pages call */
 
-size_t place_page_size(void)
+size_t cdn_place_page_size(void)
 {
     /* Never fails on Linux: the kernel hands every process its page size (AT_PAGESZ). */
     return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-const char *place_source_name(enum place_source s)
+const char *cdn_place_source_name(enum cdn_place_source s)
 {
-    static const char *const names[PLACE_SOURCE_COUNT] = {"move_pages", "get_mempolicy", "numa_maps"};
-    return (unsigned)s < PLACE_SOURCE_COUNT ? names[s] : "unknown";
+    static const char *const names[CDN_PLACE_SOURCE_COUNT] = {"move_pages", "get_mempolicy", "numa_maps"};
+    return (unsigned)s < CDN_PLACE_SOURCE_COUNT ? names[s] : "unknown";
 }
 
 /* A node id from move_pages/get_mempolicy: negative is a page not faulted in (-ENOENT). */
-static int count_node(struct place_result *res, int node, char err[CDN_ERR_LEN])
+static int count_node(struct cdn_place_result *res, int node, char err[CDN_ERR_LEN])
 {
     if (node >= CDN_MAX_NODES)
         return cdn_err(err, 0, "a page is on node %d, above the largest id handled (%d)", node,
@@ -41,16 +41,16 @@ static int count_node(struct place_result *res, int node, char err[CDN_ERR_LEN])
     return 0;
 }
 
-static int query_move_pages(const struct place_range *r, size_t n, struct place_result *res,
+static int query_move_pages(const struct cdn_place_range *r, size_t n, struct cdn_place_result *res,
                             char err[CDN_ERR_LEN])
 {
-    void *pages[PLACE_BATCH];
-    int status[PLACE_BATCH];
-    size_t page = place_page_size();
+    void *pages[CDN_PLACE_BATCH];
+    int status[CDN_PLACE_BATCH];
+    size_t page = cdn_place_page_size();
     for (size_t i = 0; i < n; i++) {
         size_t total = r[i].len / page;
         for (size_t done = 0; done < total;) {
-            size_t k = total - done < PLACE_BATCH ? total - done : PLACE_BATCH;
+            size_t k = total - done < CDN_PLACE_BATCH ? total - done : CDN_PLACE_BATCH;
             for (size_t j = 0; j < k; j++)
                 pages[j] = (char *)r[i].addr + (done + j) * page;
             if (move_pages(0, (unsigned long)k, pages, NULL, status, 0) != 0)
@@ -64,15 +64,15 @@ static int query_move_pages(const struct place_range *r, size_t n, struct place_
     return 0;
 }
 
-static int query_get_mempolicy(const struct place_range *r, size_t n, struct place_result *res,
+static int query_get_mempolicy(const struct cdn_place_range *r, size_t n, struct cdn_place_result *res,
                                char err[CDN_ERR_LEN])
 {
-    unsigned char resident[PLACE_BATCH];
-    size_t page = place_page_size();
+    unsigned char resident[CDN_PLACE_BATCH];
+    size_t page = cdn_place_page_size();
     for (size_t i = 0; i < n; i++) {
         size_t total = r[i].len / page;
         for (size_t done = 0; done < total;) {
-            size_t k = total - done < PLACE_BATCH ? total - done : PLACE_BATCH;
+            size_t k = total - done < CDN_PLACE_BATCH ? total - done : CDN_PLACE_BATCH;
             char *batch = (char *)r[i].addr + done * page;
             /* For a page not faulted in, MPOL_F_ADDR|MPOL_F_NODE would fault it in: ask first. */
             if (mincore(batch, k * page, resident) != 0)
@@ -91,11 +91,11 @@ static int query_get_mempolicy(const struct place_range *r, size_t n, struct pla
     return 0;
 }
 
-int place_query_with(enum place_source src, const struct place_range *ranges, size_t n,
-                     struct place_result *res, char err[CDN_ERR_LEN])
+int cdn_place_query_with(enum cdn_place_source src, const struct cdn_place_range *ranges, size_t n,
+                         struct cdn_place_result *res, char err[CDN_ERR_LEN])
 {
     int64_t pages = 0;
-    size_t page = place_page_size();
+    size_t page = cdn_place_page_size();
     for (size_t i = 0; i < n; i++)
         pages += (int64_t)(ranges[i].len / page);
     memset(res, 0, sizeof *res);
@@ -103,9 +103,9 @@ int place_query_with(enum place_source src, const struct place_range *ranges, si
     res->pages = pages;
     res->exact = 1;
     switch (src) {
-    case PLACE_MOVE_PAGES: return query_move_pages(ranges, n, res, err);
-    case PLACE_GET_MEMPOLICY: return query_get_mempolicy(ranges, n, res, err);
-    case PLACE_NUMA_MAPS: return place_query_numa_maps(ranges, n, res, err);
+    case CDN_PLACE_MOVE_PAGES: return query_move_pages(ranges, n, res, err);
+    case CDN_PLACE_GET_MEMPOLICY: return query_get_mempolicy(ranges, n, res, err);
+    case CDN_PLACE_NUMA_MAPS: return cdn_place_query_numa_maps(ranges, n, res, err);
     default: return cdn_err(err, EINVAL, "placement source %d", (int)src);
     }
 }
@@ -125,13 +125,13 @@ static void append_reason(char *buf, size_t len, const char *text)
     }
 }
 
-int place_query(const struct place_range *ranges, size_t n, struct place_result *res,
-                char err[CDN_ERR_LEN])
+int cdn_place_query(const struct cdn_place_range *ranges, size_t n, struct cdn_place_result *res,
+                    char err[CDN_ERR_LEN])
 {
     char why[CDN_ERR_LEN] = "";
-    for (int s = 0; s < PLACE_SOURCE_COUNT; s++) {
+    for (int s = 0; s < CDN_PLACE_SOURCE_COUNT; s++) {
         char e[CDN_ERR_LEN];
-        if (place_query_with((enum place_source)s, ranges, n, res, e) == 0) {
+        if (cdn_place_query_with((enum cdn_place_source)s, ranges, n, res, e) == 0) {
             snprintf(res->fallback_reason, sizeof res->fallback_reason, "%s", why);
             return 0;
         }
@@ -140,7 +140,7 @@ int place_query(const struct place_range *ranges, size_t n, struct place_result 
     return cdn_err(err, 0, "no placement source answered: %s", why);
 }
 
-json_t *place_to_json(const struct place_result *r, cdn_nodeset target)
+json_t *cdn_place_to_json(const struct cdn_place_result *r, cdn_nodeset target)
 {
     json_t *per_node = json_object();
     int64_t on_target = 0;
@@ -156,8 +156,8 @@ json_t *place_to_json(const struct place_result *r, cdn_nodeset target)
     int64_t present = r->pages - r->not_present;
     double pct = present > 0 ? 100.0 * (double)on_target / (double)present : 0.0;
     return json_pack("{s:s, s:I, s:I, s:o, s:I, s:b, s:s, s:o, s:I, s:f}",
-                     "source", place_source_name(r->source), "pages", (json_int_t)r->pages,
-                     "page_size", (json_int_t)place_page_size(), "per_node", per_node,
+                     "source", cdn_place_source_name(r->source), "pages", (json_int_t)r->pages,
+                     "page_size", (json_int_t)cdn_place_page_size(), "per_node", per_node,
                      "not_present", (json_int_t)r->not_present, "exact", r->exact,
                      "fallback_reason", r->fallback_reason, "policy_nodes", cdn_nodeset_json(target),
                      "on_policy_nodes", (json_int_t)on_target, "on_policy_nodes_pct", pct);
