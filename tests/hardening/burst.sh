@@ -30,7 +30,7 @@ start_server "$WORK/server.log" "${IN_CG[@]}" env FN_PORT="$PORT" healthcheck_in
     EXP_BUSY_WAIT_MS=12000 "${BIND[@]}" "$SERVER" || fail "server starts"
 # Warm-up: one full-size experiment, then a burst of small ones, so that the allocator's
 # per-thread arenas exist before the starting level is read.
-expect "warm-up experiment" 200 GET "/?$QUERY"
+expect_status "warm-up experiment" 200 GET "/?$QUERY"
 for i in $(seq 1 "$N"); do
     curl -s --max-time 60 -o /dev/null "http://127.0.0.1:$PORT/?iterations=4" &
     pids+=("$!")
@@ -121,7 +121,7 @@ if [ "$node_ok" = 0 ]; then
 fi
 expect "burst: node $NODE memory in use back within 64 MiB of its start (+$(((USED_AFTER - used_before) / 1024)) MiB)" \
     [ "$node_ok" = 1 ]
-expect "still serving after the burst" 200 GET '/?iterations=1'
+expect_status "still serving after the burst" 200 GET '/?iterations=1'
 stop_server TERM
 expect "SIGTERM after the burst exits 0" [ "$STOP_RC" = 0 ]
 summary

@@ -42,10 +42,10 @@ call GET "/topology?x=$(head -c 40000 /dev/zero | tr '\0' b)"
 echo "# 40 KB URI: $STATUS"
 expect "oversized URI (40 KB): 414" [ "$STATUS" = 414 ]
 head -c $((3 << 20)) /dev/zero >"$WORK/3m"
-expect "3 MiB body with Content-Length: 413" 413 POST / --data-binary @"$WORK/3m"
-expect "3 MiB body with Content-Length, no Expect: 413" 413 POST / -H 'Expect:' --data-binary @"$WORK/3m"
-expect "3 MiB chunked body: 413" 413 POST / -H 'Transfer-Encoding: chunked' --data-binary @"$WORK/3m"
-expect "still serving" 200 GET /topology
+expect_status "3 MiB body with Content-Length: 413" 413 POST / --data-binary @"$WORK/3m"
+expect_status "3 MiB body with Content-Length, no Expect: 413" 413 POST / -H 'Expect:' --data-binary @"$WORK/3m"
+expect_status "3 MiB chunked body: 413" 413 POST / -H 'Transfer-Encoding: chunked' --data-binary @"$WORK/3m"
+expect_status "still serving" 200 GET /topology
 stop_server TERM
 expect "SIGTERM exits 0" [ "$STOP_RC" = 0 ]
 summary

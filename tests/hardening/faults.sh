@@ -32,7 +32,7 @@ cg_create faults || fail "child memory cgroup"
 PORT=$(free_port)
 start_server "$WORK/disc.log" "${IN_CG[@]}" env FN_PORT="$PORT" healthcheck_interval=0 \
     EXP_BUSY_WAIT_MS=15000 "${BIND[@]}" "$SERVER" || fail "server starts"
-expect "warm-up" 200 GET '/?iterations=1'
+expect_status "warm-up" 200 GET '/?iterations=1'
 base=$(cg_node_kb)
 curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/?$Q&hold_ms=3000" || true
 # The experiment goes on without its client: touching, then holding its 128 MiB for 3 s.
@@ -51,7 +51,7 @@ for i in $(seq 1 100); do
 done
 expect "disconnect: the memory was released ($(cg_node_kb) KiB, started at $base KiB)" \
     [ "$(cg_node_kb)" -le $((base + 2048)) ]
-expect "disconnect: the next request is served" 200 GET "/?$Q"
+expect_status "disconnect: the next request is served" 200 GET "/?$Q"
 expect "disconnect: the abandoned experiment still ran to its end and was logged" grep -Eq "^GET / 200 [3-9]\.[0-9]+s" "$WORK/disc.log"
 expect "disconnect: the process is alive" kill -0 "$SERVER_PID"
 

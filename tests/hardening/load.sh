@@ -53,7 +53,7 @@ expect "load: zero socket errors (connect, read, write, timeout)" [ "$sock" -eq 
 expect "load: server RSS grew by less than 1 MiB ($((rss_after - rss_before)) KiB)" \
     [ $((rss_after - rss_before)) -lt 1024 ]
 expect "load: no 5xx in the server's log" bash -c '! grep -Eq "^[A-Z]+ [^ ]+ 5[0-9][0-9] " "$0"' "$WORK/server.log"
-expect "still serving after the load" 200 GET '/?iterations=1'
+expect_status "still serving after the load" 200 GET '/?iterations=1'
 stop_server TERM
 expect "SIGTERM after the load exits 0" [ "$STOP_RC" = 0 ]
 summary

@@ -68,7 +68,7 @@ failed=0
 # failure for anything else wrong with the guest's run; failed=1 on a failure.
 judge() {
     local p=$1 LOG=$VM_DIR/console-test-$1.log MARKS=$VM_DIR/console-test-$1.marks
-    local rc name status rest c ok=0 bad=0 missing=0 pfailed=0 guest_plan end_rc failed_before=$FAILED
+    local rc name status rest c passed=0 bad=0 missing=0 pfailed=0 guest_plan end_rc failed_before=$FAILED
     local -a cases
     read -r -a cases <<<"${PLAN[$p]}"
     local -A seen=()
@@ -88,7 +88,7 @@ judge() {
             bad=$((bad + 1))
         elif [ "$status" = ok ]; then
             ok "vm[$p]: $name $rest"
-            ok=$((ok + 1))
+            passed=$((passed + 1))
         else
             fail "vm[$p]: $name $rest"
             bad=$((bad + 1))
@@ -116,8 +116,8 @@ judge() {
         echo "vm[$p]: the guest's cases ended with rc=$end_rc"
         pfailed=1
     fi
-    if [ "$ok" != "${#cases[@]}" ] || [ "$bad" != 0 ] || [ "$missing" != 0 ]; then
-        echo "vm[$p]: ${ok} of ${#cases[@]} planned cases passed, $bad failed, $missing never reported"
+    if [ "$passed" != "${#cases[@]}" ] || [ "$bad" != 0 ] || [ "$missing" != 0 ]; then
+        echo "vm[$p]: ${passed} of ${#cases[@]} planned cases passed, $bad failed, $missing never reported"
         pfailed=1
     fi
     if [ "$pfailed" = 1 ]; then
