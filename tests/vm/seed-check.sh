@@ -40,7 +40,7 @@ def fail($cond; $msg): if $cond then empty else $msg end;
   fail([.diagnosis[] | select((.text | length) == 0)] == []; "a diagnosis without text")
 '
 # The watchdog unbound: default policy, and every node outside [1] holding its anonymous pages named.
-SEED_UNSEED_BOUND='
+SEED_UNBOUND='
 def fail($cond; $msg): if $cond then empty else $msg end;
 fail(.guest.watchdog_policy == "default" and .attribution.parent.policy == "default";
      "the watchdog policy is not default: \(.guest.watchdog_policy)"),
@@ -50,7 +50,7 @@ fail(([.attribution.parent.anon | to_entries[] | select(.key != "1" and .value >
 fail((.guest.watchdog_anon_pages[0] + .guest.watchdog_anon_pages[2]) > 0;
      "the unbound watchdog has no anonymous page outside node 1: \(.guest.watchdog_anon_pages)")
 '
-BOUND='
+SEED_BOUND='
 def fail($cond; $msg): if $cond then empty else $msg end;
 fail(.guest.watchdog_policy == "bind:1" and .attribution.parent.policy == "bind:1";
      "the watchdog policy is not bind:1: \(.guest.watchdog_policy)"),
