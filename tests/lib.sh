@@ -58,11 +58,14 @@ call() {
 # header NAME: that header's value in the last call's answer (needs CALL_HEADERS).
 header() { printf '%s\n' "$HEADERS" | sed -n "s/^$1: //Ip" | head -n 1; }
 
-# free_port: a TCP port nobody listens on, in 20000-39999.
+# free_port: a TCP port nobody listens on, below the kernel's ephemeral range (ip_local_port_range,
+# 32768 by default), so that no client's outgoing connection holds it when the server binds.
 free_port() {
-    local p i
+    local p i lo=32768
+    read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+    [ "$lo" -gt 12000 ] 2>/dev/null || lo=32768
     for i in $(seq 1 50); do
-        p=$((20000 + (RANDOM % 20000)))
+        p=$((10000 + (RANDOM % (lo - 10000))))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
     done
     return 1

@@ -10,7 +10,7 @@
 # Environment:
 #   IMAGE_TEST_WORKTREE=1   use the working tree's template instead of the committed HEAD (development)
 #   IMAGE_TEST_DEFAULT=0    skip the default (2 GiB) experiment
-#   IMAGE_TEST_COLD=0       skip the --no-cache build (the cold figure)
+#   IMAGE_TEST_COLD=1       also rebuild with --no-cache (the cold figure where the layer cache is warm)
 #   OPENFAAS_OUT, OPENFAAS_SRC  see base-images.sh
 # Containers are named cdn-image-test-<pid>-*, loopback ports only, all removed on exit.
 set -euo pipefail
