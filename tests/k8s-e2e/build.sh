@@ -5,7 +5,7 @@
 # k8s.io/kubernetes cannot be `go install`ed (its go.mod points the staging modules at ./staging), so a
 # scratch module requires it and replaces every staging module by its published v0.MINOR.PATCH.
 # The module cache and GOCACHE stay where Go keeps them, so a second build takes seconds. OUT/bin/.stamp
-# names the versions; a matching stamp skips the build.
+# names the versions; a matching stamp skips the build. OUT/bin/.built says how long the build took.
 set -eu
 K8S_VERSION=${K8S_VERSION:-v1.35.4}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.8}
@@ -64,11 +64,13 @@ for spec in "etcd go.etcd.io/etcd/server/v3@$ETCD_VERSION go.etcd.io/etcd/server
     d=$OUT/mod/$1 mod=$2; shift 2
     rm -rf "$d" && mkdir -p "$d"
     (cd "$d" && "$GO" mod init "cdn.local/k8s-e2e-$(basename "$d")" >/dev/null 2>&1 &&
-        "$GO" get "$mod" >/dev/null && "$GO" build -trimpath -ldflags "-s -w" -o "$OUT/bin/" "$@")
+        { "$GO" get "$mod" >"$d/get.log" 2>&1 || { cat "$d/get.log" >&2; false; }; } && "$GO" build -trimpath -ldflags "-s -w" -o "$OUT/bin/" "$@")
 done
 [ -x "$OUT/bin/server" ] && mv "$OUT/bin/server" "$OUT/bin/etcd"
 for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl etcd loopback host-local; do
     [ -x "$OUT/bin/$b" ] || { echo "k8s-e2e build: $b was not built" >&2; exit 1; }
 done
 echo "$stamp" >"$OUT/bin/.stamp"
-echo "k8s-e2e build: $stamp in $(( $(date +%s) - start )) s"
+took=$(( $(date +%s) - start ))
+echo "$stamp built in $took s on $(date -u +%Y-%m-%dT%H:%MZ)" >"$OUT/bin/.built"
+echo "k8s-e2e build: $stamp in $took s"
