@@ -70,7 +70,7 @@ wait_for() {
     "$@" >/dev/null 2>&1
 }
 port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
-k() { timeout 120 kubectl "$@"; } # every kubectl call bounded
+k() { timeout 240 kubectl "$@"; } # every kubectl call bounded (rollout status has its own 180 s)
 kn() { k -n "$NS" "$@"; }
 log_tails() { # the last lines of each daemon's log, for a failure that must explain itself
     for f in "$LOGS"/*.log; do

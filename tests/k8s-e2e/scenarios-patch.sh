@@ -2,8 +2,8 @@
 # (lib.sh, node.sh, checks.sh loaded), on the kubelet with seccompDefault: true. Each mode in turn
 # (least privilege, --privileged, --cpunodebind, --node-selector, --bind-watchdog): the rollout completes,
 # the new pod's container is inspected from inside, and a request answers 200 with every page on node 0
-# under the bind policy. Then the memory limit (422, no OOM kill) and the grace period (a pod deleted with
-# an experiment in flight answers it and exits 0).
+# under the bind policy. Then the grace period (a pod deleted with an experiment in flight answers it and
+# exits 0) and the memory limit (422, no OOM kill).
 PATCH_LINES=""
 
 # patch MODE EXPECT-SECCOMP EXPECT-SOURCE FPROCESS PATCH-ARGS...: one mode, checked; sets POD
@@ -47,7 +47,6 @@ WANT_FP="numactl --membind 0 /home/app/server"
 scenario_patches() {
     patch "least privilege (--node 0)" 2 get_mempolicy "$WANT_FP" --node 0 &&
         expect "least privilege: CapBnd 0x800000 (SYS_NICE only), CapEff 0 (uid 1000)" least_caps
-    [ -n "${POD:-}" ] && scenario_limit "$POD"
     patch "--privileged" 0 move_pages "$WANT_FP" --node 0 --privileged &&
         expect "--privileged: the bounding set holds every capability the host's root has ($(field CapBnd))" all_caps
     patch "--cpunodebind 0" 2 get_mempolicy "numactl --membind 0 --cpunodebind 0 /home/app/server" \
@@ -63,17 +62,28 @@ scenario_patches() {
         expect "--bind-watchdog: NUMA_WATCHDOG_BIND '--membind 0', the watchdog (PID 1) bound too ($(field pid1))" \
             eval '[ "$(field NUMA_WATCHDOG_BIND)" = "--membind 0" ] && field pid1 | grep -q "^fwatchdog policy=bind:0$"'
     [ -n "${POD:-}" ] && scenario_grace "$POD"
+    scenario_limit
 }
 
 restarts() { pod_json "$1" | jq -r '.status.containerStatuses[0] | "\(.restartCount) \(.lastState.terminated.reason // "none")"'; }
-scenario_limit() { # scenario_limit POD: above limits.memory: 422 naming the limit, no OOM kill
-    section "the pod's memory limit (limits.memory 3Gi from the stack)"
-    lpod=$1
+# scenario_limit: the stack's 3Gi (seen in the first answer) would need more free memory than a busy
+# node may have, so the Deployment's limit is lowered to 384Mi; asking 640 MiB is then a 422 naming the
+# limit, and no OOM kill follows.
+scenario_limit() {
+    section "the pod's memory limit: limits.memory 384Mi, an experiment of 640 MiB"
+    if kn set resources "deployment/$FN" -c "$FN" --limits=memory=384Mi --requests=memory=256Mi >/dev/null &&
+        kn rollout status "deployment/$FN" --timeout=180s >"$LOGS/rollout.log" 2>&1; then
+        ok "limits.memory 384Mi set, rollout complete"
+    else ko "limits.memory 384Mi and its rollout"; describe_pods; return 1; fi
+    lpod=$(fn_pod)
     before=$(restarts "$lpod")
-    call "$lpod" "chunk_mb=2&iterations=2000"
+    call "$lpod" "chunk_mb=2&iterations=320"
     note "HTTP $STATUS: $(printf '%s' "$BODY" | cut -c1-300)"
-    expect "4000 MiB above the 3Gi limit: 422 naming the cgroup limit, 3221225472 bytes" \
-        eval '[ "$STATUS" = 422 ] && jqt ".error | test(\"cgroup memory limit \") and test(\" = 3221225472 bytes\")"'
+    expect "640 MiB above the 384Mi limit: 422 naming the cgroup limit, 402653184 bytes" \
+        eval '[ "$STATUS" = 422 ] && jqt ".error | test(\"cgroup memory limit \") and test(\" = 402653184 bytes\")"'
+    call "$lpod" "chunk_mb=2&iterations=64"
+    expect "128 MiB under the same limit: 200, the answer's cgroup limit 402653184" \
+        eval '[ "$STATUS" = 200 ] && jqt ".cgroup.limit == 402653184" && placed_on_node0'
     expect "no OOM kill: restarts and last termination unchanged ($before -> $(restarts "$lpod"))" \
         eval '[ "$(restarts "$lpod")" = "$before" ] && [ "${before#* }" != OOMKilled ]'
 }

@@ -4,7 +4,9 @@
 # deletes the pods, stops the node side first (kubelet, leftover CRI tasks, containerd, its shims), then
 # the control plane, all by recorded PID, removes what the run created outside build/, and checks that no
 # process, mount or cgroup is left.
-OUTSIDE="/var/lib/kubelet /var/lib/cni /var/log/containers /var/log/pods /var/run/netns /etc/cni /opt/cni /etc/kubernetes"
+# Only this cluster writes these (no other kubelet runs here); /var/run/netns and /run/containerd/s are
+# shared with other runtimes, so only this run's own entries go there.
+OUTSIDE="/var/lib/kubelet /var/lib/cni /var/log/containers /var/log/pods /etc/cni /opt/cni /etc/kubernetes"
 CGROUP_NAMES="kubepods"
 
 outside_before() {
@@ -13,9 +15,7 @@ outside_before() {
     for c in /sys/fs/cgroup/*/; do
         for n in $CGROUP_NAMES; do [ -d "$c$n" ] && echo "$c$n" >>"$RUN/outside-before"; done
     done
-    for d in /run/containerd/s /var/run/netns; do
-        [ -d "$d" ] && find "$d" -mindepth 1 -maxdepth 1 >>"$RUN/outside-before"
-    done
+    [ -d /var/run/netns ] && echo /var/run/netns >>"$RUN/outside-before"
     return 0
 }
 existed() { grep -Fxq "$1" "$RUN/outside-before" 2>/dev/null; }
@@ -86,12 +86,22 @@ teardown_outside() { # what this run created outside build/; names it in REMOVED
             done
         done
     done
-    for d in /run/containerd/s /var/run/netns; do
-        [ -d "$d" ] || continue
-        for e in "$d"/*; do
-            if [ -e "$e" ] && ! existed "$e"; then rm -rf "$e"; REMOVED="$REMOVED $e"; fi
-        done
+    # A killed shim leaves its socket: /run/containerd/s/<sha256 of "ADDRESS/NAMESPACE/ID">, containerd
+    # 1.6's name for it, where ID is each sandbox and container this containerd made (from its log).
+    for id in $(sed -n 's/.*returns \(sandbox\|container\) id \\"\([0-9a-f]*\)\\".*/\2/p' "$LOGS/containerd.log" 2>/dev/null); do
+        e=/run/containerd/s/$(printf '%s' "$SOCK/k8s.io/$id" | sha256sum | cut -d' ' -f1)
+        if [ -e "$e" ]; then rm -f "$e"; REMOVED="$REMOVED $e"; fi
     done
+    # containerd's CRI names its network namespaces cni-<uuid> and records them in its metadata
+    for e in /var/run/netns/cni-*; do
+        if [ -e "$e" ] && grep -aqF "${e#/var/run/netns/}" "$LOGS/containerd.log" "$LOGS/kubelet.log" \
+            "$RUN/containerd/root/io.containerd.metadata.v1.bolt/meta.db" 2>/dev/null; then
+            rm -f "$e"; REMOVED="$REMOVED $e"
+        fi
+    done
+    if ! existed /var/run/netns && [ -d /var/run/netns ] && rmdir /var/run/netns 2>/dev/null; then
+        REMOVED="$REMOVED /var/run/netns"
+    fi
     for p in $OUTSIDE; do
         if [ -e "$p" ] && ! existed "$p"; then rm -rf "$p"; REMOVED="$REMOVED $p"; fi
     done
