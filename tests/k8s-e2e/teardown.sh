@@ -105,6 +105,11 @@ teardown_outside() { # what this run created outside build/; names it in REMOVED
     for p in $OUTSIDE; do
         if [ -e "$p" ] && ! existed "$p"; then rm -rf "$p"; REMOVED="$REMOVED $p"; fi
     done
+    # where /var/log/containers was there before, only the kubelet's links into this run's logs go
+    for e in /var/log/containers/*.log; do
+        case "$(readlink "$e" 2>/dev/null)" in "$RUN"/*) rm -f "$e"; REMOVED="$REMOVED $e" ;; esac
+    done
+    note "there before the run, left as they were: $(grep -v '^/sys/' "$RUN/outside-before" | tr '\n' ' ')$(grep -c '^/sys/' "$RUN/outside-before") cgroups"
     note "removed (absent before the run):${REMOVED:- nothing}"
 }
 
