@@ -28,17 +28,28 @@ jq_true() { [ "$(printf '%s' "$BODY" | jq -r "$1" 2>/dev/null)" = true ]; }
 jq_files() { jq -e "$@" >/dev/null 2>&1; }
 
 # ---- waiting ----
-# wait_until SECONDS COMMAND...: runs the command every 0.1 s until it succeeds (0) or SECONDS
-# have passed (1). The command runs at least once.
+# wait_until SECONDS COMMAND...: runs the command every WAIT_POLL seconds (0.1) until it succeeds
+# (0) or SECONDS have passed (1). The command runs at least once.
 wait_until() {
     local end=$((SECONDS + $1))
     shift
     while :; do
         "$@" && return 0
         [ "$SECONDS" -lt "$end" ] || return 1
-        sleep 0.1
+        sleep "${WAIT_POLL:-0.1}"
     done
 }
+# quiet COMMAND...: the command with its output discarded (for wait_until).
+quiet() { "$@" >/dev/null 2>&1; }
+
+# ---- clocks and figures ----
+# now: the time in seconds; since T: seconds elapsed since T (two decimals).
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+# figure TEXT: a measured figure, printed now and kept for figures, which prints them all.
+FIGURES=()
+figure() { FIGURES+=("$1"); echo "     figure: $1"; }
+figures() { local f; for f in "${FIGURES[@]}"; do echo "   $f"; done; }
 
 # ---- HTTP on loopback ----
 # call METHOD PATH [curl args...]: one request to 127.0.0.1:$PORT, bounded by CALL_TIMEOUT

@@ -2,13 +2,9 @@
 # containers on loopback ports, polls of their answers, state and logs that all end by themselves,
 # the suite's figures and timings.
 # Expects PREFIX (container name prefix), tmp (scratch folder) and IMAGE (the default image to run).
-declare -a FIGURES=()
 CALL_TIMEOUT=150
 CALL_HEADERS=$tmp/headers
 
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-figure() { FIGURES+=("$1"); echo "     figure: $1"; }
 
 start_image() { # start_image NAME IMAGE DOCKER-RUN-FLAGS...: detached, port 8080 on loopback; sets PORT
     local name=$1 image=$2; shift 2

@@ -35,7 +35,7 @@ finish() { # the figures and the counts, however the suite ends; exit 1 when any
     rm -rf "$tmp"
     [ "$rc" = 0 ] || [ "$FAILED" != 0 ] || fail "the suite stopped early (exit $rc)"
     echo "== figures (faas-cli ${FAAS_CLI_VERSION%% *}, of-watchdog ${WATCHDOG_VERSION%% *})"
-    for f in "${FIGURES[@]}"; do echo "   $f"; done
+    figures
     echo "   suite wall time: $(since "$started") s"
     summary image-test || exit 1
 }

@@ -37,8 +37,8 @@ unforward() {
     wait "$FWD_PID" 2>/dev/null || true
     FWD_PID=""
 }
-# call POD QUERY [SECONDS]: POST /?QUERY through a fresh forward; sets STATUS and BODY ($RUN/body)
-call() {
+# pod_call POD QUERY [SECONDS]: POST /?QUERY through a fresh forward; sets STATUS and BODY ($RUN/body)
+pod_call() {
     for try in 1 2; do
         STATUS=000
         if forward "$1"; then
@@ -51,9 +51,8 @@ call() {
     done
     BODY=$(cat "$RUN/body" 2>/dev/null || true)
 }
-jqt() { printf '%s' "$BODY" | jq -e "$1" >/dev/null 2>&1; }
 placed_on_node0() { # the answer's every touched page on node 0, exactly, under the bind policy
-    jqt '.process.policy == "bind" and .process.policy_nodes == [0] and .placement.exact == true
+    jq_true '.process.policy == "bind" and .process.policy_nodes == [0] and .placement.exact == true
          and .placement.pages > 0 and .placement.not_present == 0
          and .placement.per_node == {"0": .placement.pages}'
 }

@@ -15,7 +15,7 @@ control_up() {
         --listen-peer-urls "http://127.0.0.1:$PORT_ETCD_PEER" \
         --initial-advertise-peer-urls "http://127.0.0.1:$PORT_ETCD_PEER" \
         --initial-cluster "cdn-k8s-e2e=http://127.0.0.1:$PORT_ETCD_PEER" --unsafe-no-fsync
-    wait_for 60 curl -sf -m 2 "http://127.0.0.1:$PORT_ETCD/health" || { ko "etcd healthy within 60 s"; return 1; }
+    wait_for 60 curl -sf -m 2 "http://127.0.0.1:$PORT_ETCD/health" || { fail "etcd healthy within 60 s"; return 1; }
     figure "etcd healthy: $(since "$T_CLUSTER") s after start"
 
     start_daemon kube-apiserver "$BIN/kube-apiserver" --etcd-servers "http://127.0.0.1:$PORT_ETCD" \
@@ -29,7 +29,7 @@ control_up() {
         --kubelet-preferred-address-types Hostname \
         --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction --allow-privileged=true \
         --endpoint-reconciler-type none --service-cluster-ip-range 10.96.0.0/24 --profiling=false
-    wait_for 120 api_ready || { ko "kube-apiserver ready within 120 s"; return 1; }
+    wait_for 120 api_ready || { fail "kube-apiserver ready within 120 s"; return 1; }
     figure "kube-apiserver ready: $(since "$T_CLUSTER") s after start"
 
     for c in controller-manager scheduler; do
@@ -41,7 +41,7 @@ control_up() {
             --authentication-kubeconfig "$PKI/$c.kubeconfig" --authorization-kubeconfig "$PKI/$c.kubeconfig" \
             --leader-elect=false --bind-address 127.0.0.1 --secure-port "$port" $extra
     done
-    wait_for 60 healthz "$PORT_CM" || { ko "kube-controller-manager healthy within 60 s"; return 1; }
-    wait_for 60 healthz "$PORT_SCHED" || { ko "kube-scheduler healthy within 60 s"; return 1; }
+    wait_for 60 healthz "$PORT_CM" || { fail "kube-controller-manager healthy within 60 s"; return 1; }
+    wait_for 60 healthz "$PORT_SCHED" || { fail "kube-scheduler healthy within 60 s"; return 1; }
     ok "control plane on 127.0.0.1: etcd :$PORT_ETCD, kube-apiserver :$PORT_API, controller-manager :$PORT_CM, scheduler :$PORT_SCHED"
 }

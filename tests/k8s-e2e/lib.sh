@@ -1,5 +1,5 @@
 # tests/k8s-e2e/lib.sh: the k8s-e2e suite's shared names and helpers, sourced by run.sh: where the cluster
-# lives (BIN, RUN, PKI), its loopback ports, pass/fail counters and figures, daemons started with setsid
+# lives (BIN, RUN, PKI), its loopback ports, daemons started with setsid
 # and stopped by their recorded PID, and bounded waits. Expects ROOT and K8S_OUT set.
 BIN=$K8S_OUT/bin
 RUN=$K8S_OUT/run
@@ -21,19 +21,7 @@ PORT_SCHED=$((PORT_CM + 2))
 export KUBECONFIG=$PKI/admin.kubeconfig KUBECACHEDIR=$RUN/kube-cache
 export PATH=$BIN:$ROOT/build/openfaas:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-pass=0 fail=0
-FIGURES=""
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-ko() { fail=$((fail + 1)); echo "FAIL $*"; }
-expect() { # expect DESCRIPTION COMMAND...: ok when the command succeeds
-    d=$1; shift
-    if "$@"; then ok "$d"; else ko "$d"; fi
-}
 section() { echo "== $*"; }
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-figure() { FIGURES="$FIGURES$1
-"; echo "     figure: $1"; }
 note() { echo "     $*"; }
 
 # start_daemon NAME COMMAND...: runs COMMAND in its own session (no terminal or group signal reaches it),
@@ -60,15 +48,8 @@ stop_daemon() {
     fi
     rm -f "$PIDS/$1"
 }
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.5 s until it succeeds; 1 after SECONDS
-wait_for() {
-    end=$(($(date +%s) + $1)); shift
-    while [ "$(date +%s)" -lt "$end" ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.5
-    done
-    "$@" >/dev/null 2>&1
-}
+# wait_for SECONDS COMMAND...: tests/lib.sh's wait_until, quiet and every 0.5 s (kubectl is not free).
+wait_for() { local s=$1; shift; WAIT_POLL=0.5 wait_until "$s" quiet "$@"; }
 port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
 k() { timeout 240 kubectl "$@"; } # every kubectl call bounded (rollout status has its own 180 s)
 kn() { k -n "$NS" "$@"; }

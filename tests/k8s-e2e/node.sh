@@ -75,16 +75,16 @@ node_up() {
     node_config
     start_daemon containerd unshare --mount --propagation private -- \
         sh "$HERE/node-ns.sh" "$RUN/sysctl" containerd --config "$RUN/containerd/config.toml"
-    wait_for 60 ctr_ version || { ko "containerd answers on $SOCK within 60 s"; return 1; }
+    wait_for 60 ctr_ version || { fail "containerd answers on $SOCK within 60 s"; return 1; }
     NODE_MNT_NS=$(readlink "/proc/$(cat "$PIDS/containerd")/ns/mnt")
     echo "$NODE_MNT_NS" >"$RUN/node-mnt-ns"
     if [ "$NODE_MNT_NS" = "$(readlink /proc/self/ns/mnt)" ]; then
-        ko "containerd runs in a mount namespace of its own"; return 1
+        fail "containerd runs in a mount namespace of its own"; return 1
     fi
     ok "containerd $(containerd --version | awk '{print $3}') in a private mount namespace ($NODE_MNT_NS), socket $SOCK"
     if pause_image && import_image "$PAUSE_IMAGE" "$RUN/pause.tar"; then
         ok "sandbox image $PAUSE_IMAGE (static pause, FROM scratch) imported into containerd"
-    else ko "sandbox image $PAUSE_IMAGE built and imported"; return 1; fi
+    else fail "sandbox image $PAUSE_IMAGE built and imported"; return 1; fi
 }
 
 # node_ready_since EPOCH: the node is Ready by a heartbeat of a kubelet started at EPOCH or later
@@ -134,6 +134,6 @@ EOF
     if wait_for 120 node_ready_since "$t0s"; then
         ok "kubelet (seccompDefault: $1): node $NODE Ready"
         figure "kubelet start (seccompDefault: $1) to node Ready: $(since "$t0") s"
-    else ko "kubelet (seccompDefault: $1): node $NODE Ready within 120 s"; return 1; fi
+    else fail "kubelet (seccompDefault: $1): node $NODE Ready within 120 s"; return 1; fi
 }
 kubelet_stop() { stop_daemon kubelet 30; }

@@ -6,7 +6,7 @@
 scenario_image() {
     section "the function's image: faas-cli build -f stack.yml, imported with ctr"
     if ! timeout 2400 "$ROOT/tests/image/base-images.sh" >"$LOGS/base-images.log" 2>&1; then
-        ko "base images, faas-cli and of-watchdog (tests/image/base-images.sh)"; tail -n 20 "$LOGS/base-images.log"
+        fail "base images, faas-cli and of-watchdog (tests/image/base-images.sh)"; tail -n 20 "$LOGS/base-images.log"
         return 1
     fi
     src=$RUN/fn-src
@@ -18,12 +18,12 @@ scenario_image() {
         >"$LOGS/faas-cli-build.log" 2>&1 && docker image inspect "$FN_IMAGE" >/dev/null 2>&1; then
         ok "faas-cli build -f stack.yml with REGISTRY=cdn-k8s-e2e.local: $FN_IMAGE"
         figure "faas-cli build -f stack.yml: $(since "$t0") s"
-    else ko "faas-cli build -f stack.yml"; tail -n 30 "$LOGS/faas-cli-build.log"; return 1; fi
+    else fail "faas-cli build -f stack.yml"; tail -n 30 "$LOGS/faas-cli-build.log"; return 1; fi
     t0=$(now)
     if docker save -o "$RUN/fn.tar" "$FN_IMAGE" && import_image "$FN_IMAGE" "$RUN/fn.tar"; then
         ok "docker save | ctr -n k8s.io images import: $FN_IMAGE listed by ctr images ls"
         figure "docker save + ctr images import of the function: $(since "$t0") s"
-    else ko "$FN_IMAGE imported into the cluster's containerd"; return 1; fi
+    else fail "$FN_IMAGE imported into the cluster's containerd"; return 1; fi
     rm -f "$RUN/fn.tar"
 }
 
@@ -31,7 +31,7 @@ scenario_deploy() {
     section "the Deployment faas-netes makes (namespace $NS), unpatched, kubelet seccompDefault: false"
     (cd "$RUN/fn-src" && REGISTRY=cdn-k8s-e2e.local faas-cli generate -f stack.yml) >"$RUN/function.yaml" &&
         python3 "$HERE/deployment.py" "$RUN/fn-src/stack.yml" "$FN" <"$RUN/function.yaml" >"$RUN/deployment.json" ||
-        { ko "faas-cli generate -f stack.yml -> deployment.py"; return 1; }
+        { fail "faas-cli generate -f stack.yml -> deployment.py"; return 1; }
     C='.spec.template.spec.containers[0]'
     if jq -e "(.spec.template.metadata.labels.faas_function == \"$FN\") and ($C.name == \"$FN\")
         and ($C.image == \"$FN_IMAGE\") and ($C.imagePullPolicy == \"Never\")
@@ -43,23 +43,23 @@ scenario_deploy() {
         and ($C.securityContext == {\"allowPrivilegeEscalation\": false, \"readOnlyRootFilesystem\": false})" \
         "$RUN/deployment.json" >/dev/null; then
         ok "Deployment from the stack: labels faas_function, container $FN on 8080, exec probes cat /tmp/.lock, fprocess first, stack env, limits 3Gi / requests 256Mi, pull Never"
-    else ko "Deployment shape"; jq -c "$C" "$RUN/deployment.json"; fi
-    k create namespace "$NS" >/dev/null || { ko "namespace $NS"; return 1; }
+    else fail "Deployment shape"; jq -c "$C" "$RUN/deployment.json"; fi
+    k create namespace "$NS" >/dev/null || { fail "namespace $NS"; return 1; }
     t0=$(now)
-    kn apply -f "$RUN/deployment.json" >/dev/null || { ko "kubectl apply the Deployment"; return 1; }
+    kn apply -f "$RUN/deployment.json" >/dev/null || { fail "kubectl apply the Deployment"; return 1; }
     if ! kn rollout status "deployment/$FN" --timeout=180s >"$LOGS/rollout.log" 2>&1; then
-        ko "unpatched Deployment rolled out within 180 s"; describe_pods; return 1
+        fail "unpatched Deployment rolled out within 180 s"; describe_pods; return 1
     fi
     pod=$(fn_pod)
-    call "$pod" "iterations=64"
+    pod_call "$pod" "iterations=64"
     if [ "$STATUS" = 200 ]; then
         ok "unpatched, seccompDefault false: POST /?iterations=64 answers 200 ($pod)"
         figure "Deployment applied to first 200: $(since "$t0") s"
-    else ko "unpatched, seccompDefault false: 200 (HTTP $STATUS: $(printf '%s' "$BODY" | cut -c1-300))"; describe_pods; return 1; fi
+    else fail "unpatched, seccompDefault false: 200 (HTTP $STATUS: $(printf '%s' "$BODY" | cut -c1-300))"; describe_pods; return 1; fi
     expect "unpatched: every page on node 0 under the fprocess bind, placement source move_pages (pod Unconfined)" \
-        eval 'placed_on_node0 && jqt ".placement.source == \"move_pages\""'
+        eval 'placed_on_node0 && jq_true ".placement.source == \"move_pages\""'
     expect "unpatched: the function sees the pod's 3Gi memory limit in its cgroup ($(printf '%s' "$BODY" | jq -r '.cgroup.limit_file'))" \
-        jqt '.cgroup.limit == 3221225472'
+        jq_true '.cgroup.limit == 3221225472'
     inspect "$pod"
     LINES_UNPATCHED="$(status_line)uid=$(field uid | cut -d' ' -f1) rootfs=$(field rootfs)"
     note "in the pod (unpatched, seccompDefault false): $LINES_UNPATCHED"
@@ -92,5 +92,5 @@ scenario_seccomp_default() {
         note "kubectl logs --previous: $(cat "$RUN/previous.log")"
         expect "seccompDefault true, unpatched: exit 1, restarted; kubectl logs --previous is one line naming CAP_SYS_NICE" \
             eval '[ "$(wc -l <"$RUN/previous.log")" = 1 ] && grep -q "^c-debian-numa: cannot set a NUMA memory policy .*CAP_SYS_NICE" "$RUN/previous.log"'
-    else ko "seccompDefault true, unpatched: the pod restarts after exit 1 within 180 s"; describe_pods; fi
+    else fail "seccompDefault true, unpatched: the pod restarts after exit 1 within 180 s"; describe_pods; fi
 }

@@ -14,9 +14,9 @@ patch() {
     if KUBECTL=kubectl "$ROOT/k8s/patch-function.sh" "$FN" "$@" >"$LOGS/patch.log" 2>&1; then
         ok "$mode: patched, rollout complete ($(tail -n 1 "$LOGS/patch.log"))"
         figure "rollout of patch-function.sh $*: $(since "$t0") s"
-    else ko "$mode: patch-function.sh $* and its rollout"; cat "$LOGS/patch.log"; describe_pods; return 1; fi
+    else fail "$mode: patch-function.sh $* and its rollout"; cat "$LOGS/patch.log"; describe_pods; return 1; fi
     POD=$(fn_pod)
-    [ -n "$POD" ] || { ko "$mode: a ready pod after the rollout"; describe_pods; return 1; }
+    [ -n "$POD" ] || { fail "$mode: a ready pod after the rollout"; describe_pods; return 1; }
     inspect "$POD"
     line="$mode: $(status_line)uid=$(field uid | cut -d' ' -f1) rootfs=$(field rootfs)"
     PATCH_LINES="$PATCH_LINES   $line
@@ -28,9 +28,9 @@ patch() {
         eval '[ "$(field rootfs)" = ro ] && [ "$(field root_write)" = "refused: Read-only file system" ]'
     expect "$mode: fprocess '$want_fprocess', the server runs under its bind ($(field server | sed 's/^[0-9]* //'))" \
         eval '[ "$(field fprocess)" = "$want_fprocess" ] && field server | grep -q "cmdline=/home/app/server policy=bind:0$"'
-    call "$POD" "iterations=64"
+    pod_call "$POD" "iterations=64"
     expect "$mode: POST /?iterations=64 through port-forward answers 200, every page on node 0, policy bind [0], source $want_source" \
-        eval '[ "$STATUS" = 200 ] && placed_on_node0 && jqt ".placement.source == \"$want_source\""'
+        eval '[ "$STATUS" = 200 ] && placed_on_node0 && jq_true ".placement.source == \"$want_source\""'
     [ "$STATUS" = 200 ] || note "HTTP $STATUS: $(printf '%s' "$BODY" | cut -c1-300)"
 }
 
@@ -52,9 +52,9 @@ scenario_patches() {
     patch "--cpunodebind 0" 2 get_mempolicy "numactl --membind 0 --cpunodebind 0 /home/app/server" \
         --node 0 --cpunodebind 0 &&
         expect "--cpunodebind 0: back to least privilege, the server on node 0's CPUs" \
-            eval 'least_caps && jqt ".process.cpu_node == 0"'
+            eval 'least_caps && jq_true ".process.cpu_node == 0"'
     k label node "$NODE" feature.node.kubernetes.io/memory-numa=true --overwrite >/dev/null ||
-        ko "label node $NODE feature.node.kubernetes.io/memory-numa=true"
+        fail "label node $NODE feature.node.kubernetes.io/memory-numa=true"
     patch "--node-selector" 2 get_mempolicy "$WANT_FP" --node 0 --node-selector &&
         expect "--node-selector: the pod asks for memory-numa=true nodes and runs on $NODE" \
             eval '[ "$(pod_json "$POD" | jq -r ".spec.nodeSelector[\"feature.node.kubernetes.io/memory-numa\"] + \" \" + .spec.nodeName")" = "true $NODE" ]'
@@ -74,16 +74,16 @@ scenario_limit() {
     if kn set resources "deployment/$FN" -c "$FN" --limits=memory=384Mi --requests=memory=256Mi >/dev/null &&
         kn rollout status "deployment/$FN" --timeout=180s >"$LOGS/rollout.log" 2>&1; then
         ok "limits.memory 384Mi set, rollout complete"
-    else ko "limits.memory 384Mi and its rollout"; describe_pods; return 1; fi
+    else fail "limits.memory 384Mi and its rollout"; describe_pods; return 1; fi
     lpod=$(fn_pod)
     before=$(restarts "$lpod")
-    call "$lpod" "chunk_mb=2&iterations=320"
+    pod_call "$lpod" "chunk_mb=2&iterations=320"
     note "HTTP $STATUS: $(printf '%s' "$BODY" | cut -c1-300)"
     expect "640 MiB above the 384Mi limit: 422 naming the cgroup limit, 402653184 bytes" \
-        eval '[ "$STATUS" = 422 ] && jqt ".error | test(\"cgroup memory limit \") and test(\" = 402653184 bytes\")"'
-    call "$lpod" "chunk_mb=2&iterations=64"
+        eval '[ "$STATUS" = 422 ] && jq_true ".error | test(\"cgroup memory limit \") and test(\" = 402653184 bytes\")"'
+    pod_call "$lpod" "chunk_mb=2&iterations=64"
     expect "128 MiB under the same limit: 200, the answer's cgroup limit 402653184" \
-        eval '[ "$STATUS" = 200 ] && jqt ".cgroup.limit == 402653184" && placed_on_node0'
+        eval '[ "$STATUS" = 200 ] && jq_true ".cgroup.limit == 402653184" && placed_on_node0'
     expect "no OOM kill: restarts and last termination unchanged ($before -> $(restarts "$lpod"))" \
         eval '[ "$(restarts "$lpod")" = "$before" ] && [ "${before#* }" != OOMKilled ]'
 }
@@ -94,7 +94,7 @@ scenario_grace() { # scenario_grace POD: deleted with a 35 s experiment in fligh
     grace=$(pod_json "$1" | jq -r '.spec.terminationGracePeriodSeconds')
     ctr -a "$SOCK" -n k8s.io events >"$RUN/events" 2>&1 &
     ev=$!
-    forward "$1" || { ko "grace: port-forward"; kill "$ev"; return 1; }
+    forward "$1" || { fail "grace: port-forward"; kill "$ev"; return 1; }
     curl -s -m 150 -o "$RUN/grace-body" -w '%{http_code}' -X POST \
         "http://127.0.0.1:$FWD_PORT/?iterations=16&hold_ms=35000" >"$RUN/grace-status" 2>&1 &
     cpid=$!
@@ -112,7 +112,7 @@ scenario_grace() { # scenario_grace POD: deleted with a 35 s experiment in fligh
     note "containerd: /tasks/exit $exit_line"
     BODY=$(cat "$RUN/grace-body" 2>/dev/null || true)
     expect "grace $grace s from the patch; the request in flight at the delete answers 200 after its 35 s hold" \
-        eval '[ "$grace" = 135 ] && [ "$(cat "$RUN/grace-status")" = 200 ] && jqt ".params.hold_ms == 35000"'
+        eval '[ "$grace" = 135 ] && [ "$(cat "$RUN/grace-status")" = 200 ] && jq_true ".params.hold_ms == 35000"'
     expect "the container's task exits 0 (containerd's /tasks/exit; exit_status omitted means 0)" \
         eval '[ -n "$exit_line" ] && [ "$(printf "%s" "$exit_line" | jq ".exit_status // 0")" = 0 ]'
 }

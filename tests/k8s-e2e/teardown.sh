@@ -138,6 +138,6 @@ teardown() {
     teardown_outside
     if teardown_check; then
         ok "tear-down: no recorded PID alive, no shim, no process in the node's mount namespace (its mounts went with it), no mount under $RUN, no kubepods cgroup, nothing new outside build/"
-    else ko "tear-down left the above behind"; fi
+    else fail "tear-down left the above behind"; fi
     rm -rf "$RUN/containerd/root" "$RUN/etcd" "$RUN/kubelet" "$RUN/kube-cache"
 }
