@@ -37,28 +37,6 @@ static int snapshot(struct meminfo_snapshot *s, struct exp_result *res, char err
     return rc == 0 ? 0 : 500;
 }
 
-/* Locates every touched page, and cross-checks with a second source. */
-static int locate(const struct exp_chunks *c, struct exp_result *res, char err[CDN_ERR_LEN])
-{
-    size_t n = 0;
-    struct place_range *ranges = exp_chunks_ranges(c, &n, err);
-    if (!ranges)
-        return 500;
-    double t = cdn_now();
-    int rc = place_query(ranges, n, &res->placement, err);
-    res->placement_s = cdn_now() - t;
-    if (rc == 0) {
-        enum place_source second = res->placement.source == PLACE_NUMA_MAPS ? PLACE_GET_MEMPOLICY
-                                                                            : PLACE_NUMA_MAPS;
-        char e2[CDN_ERR_LEN];
-        t = cdn_now();
-        res->have_cross_check = place_query_with(second, ranges, n, &res->cross_check, e2) == 0;
-        res->cross_check_s = cdn_now() - t;
-    }
-    free(ranges);
-    return rc == 0 ? 0 : 500;
-}
-
 static void hold(int64_t ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
@@ -97,7 +75,7 @@ int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ER
     if (rc == 0 && policy_read("/proc/self/status", &res->policy_after, err) != 0)
         rc = 500;
     if (rc == 0)
-        rc = locate(&chunks, res, err);
+        rc = exp_locate(plan, &chunks, res, err);
     if (rc == 0)
         rc = exp_run_tier(plan, &chunks, res, err);
     if (rc == 0 && plan->params.tier.resample_ms == 0)

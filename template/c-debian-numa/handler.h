@@ -286,8 +286,14 @@ enum place_source {
     PLACE_NUMA_MAPS,        /* /proc/self/numa_maps, the mappings inside the ranges */
     PLACE_SOURCE_COUNT
 };
+/* How a count was made: every page asked, one page per PMD-mapped transparent huge page (its
+ * subpages share one node), per mapping (numa_maps), or a sample of pages. */
+enum place_counting {
+    PLACE_PER_PAGE = 0, PLACE_PER_HUGE_PAGE, PLACE_PER_MAPPING, PLACE_SAMPLED, PLACE_COUNTING_COUNT
+};
 struct place_result {
     enum place_source source;
+    enum place_counting counting;
     int64_t pages;          /* pages asked about, in units of place_page_size() */
     int64_t per_node[CDN_MAX_NODES];
     int64_t not_present;    /* pages not faulted in (never touched) */
@@ -301,7 +307,8 @@ struct place_result {
 size_t place_page_size(void);
 const char *place_source_name(enum place_source s);
 /* Counts the node of every page in ranges, trying move_pages, then per-page
- * get_mempolicy, then numa_maps; res->source says which answered. */
+ * get_mempolicy (both asking once per huge page where place_step allows), then numa_maps;
+ * res->source and res->counting say which answered and how. */
 int place_query(const struct place_range *ranges, size_t n, struct place_result *res,
                 char err[CDN_ERR_LEN]);
 /* Same with one named source only (for cross-checks and tests). */
@@ -312,6 +319,41 @@ int place_query_with(enum place_source src, const struct place_range *ranges, si
 int place_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
                           struct place_result *res, char err[CDN_ERR_LEN]);
 json_t *place_to_json(const struct place_result *r, cdn_nodeset target);
+const char *place_counting_name(enum place_counting c);
+
+/* ---- a sample of pages and the transparent huge page step (place_sample.c, smaps.c) ---- */
+#define PLACE_SAMPLE_DEFAULT 1024   /* random pages beside the one per range */
+#define PLACE_SAMPLE_MAX 65536
+struct place_sample {
+    uint64_t seed;
+    size_t per_range;       /* pages[0..per_range): one page of each range, at a seeded offset */
+    size_t random;          /* then this many drawn uniformly over every page of the ranges */
+    void **pages;           /* per_range + random addresses; place_sample_free releases them */
+};
+/* Draws the sample: the same ranges and seed give the same pages. 0, or -1 with err (ENOMEM, or
+ * ranges holding no page). */
+int place_sample_make(const struct place_range *ranges, size_t n, size_t random, uint64_t seed,
+                      struct place_sample *s, char err[CDN_ERR_LEN]);
+void place_sample_free(struct place_sample *s);
+/* The node of each page (negative: not faulted in) by move_pages or get_mempolicy. 0 or -1. */
+int place_nodes(enum place_source src, void **pages, size_t n, int *nodes, char err[CDN_ERR_LEN]);
+/* Counts the sample's pages with move_pages, else get_mempolicy; res->pages is the sample's
+ * size, res->counting PLACE_SAMPLED, res->fallback_reason why move_pages was skipped. */
+int place_query_sample(const struct place_sample *s, struct place_result *res, char err[CDN_ERR_LEN]);
+/* The agreement rule: every node the sample found a page on holds pages in counts, and a
+ * sampled page not faulted in means counts has pages not faulted in too. */
+bool place_sample_agrees(const struct place_result *counts, const struct place_result *sample);
+/* Resident memory of the mappings overlapping the ranges, from smaps text. */
+struct place_smaps {
+    int64_t rss_kb, anon_huge_kb;   /* sums of Rss: and AnonHugePages: */
+    int inside;                     /* 1 if every such mapping lies inside the ranges */
+};
+int place_parse_smaps(FILE *f, const struct place_range *ranges, size_t n, struct place_smaps *out,
+                      char err[CDN_ERR_LEN]);
+/* The step a per-page source may take over the ranges: the PMD huge page size when every resident
+ * page in them is part of a PMD-mapped transparent huge page (/proc/self/smaps: AnonHugePages
+ * equals Rss, mappings inside the ranges), else the base page size. */
+size_t place_step(const struct place_range *ranges, size_t n);
 
 /* ---- one process's memory per node (procstat.c) ---- */
 struct procstat {
