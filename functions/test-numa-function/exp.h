@@ -88,7 +88,7 @@ struct exp_result {
     bool agrees;                        /* placement and cross_check agree (README: the rule) */
     struct place_sample_info {          /* placement=sample: what was drawn */
         bool drawn;
-        uint64_t seed;
+        uint64_t seed, digest;
         int64_t per_chunk, random;
     } sample;
     struct proc_policy policy_after;    /* read back on the running thread */

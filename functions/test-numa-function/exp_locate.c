@@ -62,7 +62,8 @@ static void cross_check_sample(const struct exp_plan *plan, const struct exp_chu
     uint64_t seed = plan->params.seed >= 0 ? (uint64_t)plan->params.seed : clock_seed();
     double t = cdn_now();
     if (each && place_sample_make(each, n, (size_t)plan->params.sample, seed, &s, e) == 0) {
-        res->sample = (struct place_sample_info){true, seed, (int64_t)s.per_range, (int64_t)s.random};
+        res->sample = (struct place_sample_info){true, seed, s.digest, (int64_t)s.per_range,
+                                                 (int64_t)s.random};
         res->have_cross_check = place_query_sample(&s, &res->cross_check, e) == 0;
         place_sample_free(&s);
     }

@@ -3,6 +3,7 @@
  * unit-tested on fixture inputs (tests/test_exp_render.c). */
 #include "exp.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static json_t *params_json(const struct exp_params *p)
@@ -52,8 +53,11 @@ static json_t *sample_json(const struct exp_result *r)
 {
     if (!r->sample.drawn)
         return json_null();
-    return json_pack("{s:I, s:I, s:I}", "seed", (json_int_t)r->sample.seed,
-                     "per_chunk", (json_int_t)r->sample.per_chunk, "random", (json_int_t)r->sample.random);
+    char digest[24];
+    snprintf(digest, sizeof digest, "%016llx", (unsigned long long)r->sample.digest);
+    return json_pack("{s:I, s:I, s:I, s:s}", "seed", (json_int_t)r->sample.seed,
+                     "per_chunk", (json_int_t)r->sample.per_chunk, "random", (json_int_t)r->sample.random,
+                     "digest", digest);
 }
 
 static json_t *cross_check_json(const struct exp_plan *plan, const struct exp_result *r)

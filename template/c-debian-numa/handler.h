@@ -329,6 +329,8 @@ struct place_sample {
     size_t per_range;       /* pages[0..per_range): one page of each range, at a seeded offset */
     size_t random;          /* then this many drawn uniformly over every page of the ranges */
     void **pages;           /* per_range + random addresses; place_sample_free releases them */
+    uint64_t digest;        /* FNV-1a of the pages' indices among every page of the ranges: the
+                             * same ranges and seed give the same digest, wherever they lie */
 };
 /* Draws the sample: the same ranges and seed give the same pages. 0, or -1 with err (ENOMEM, or
  * ranges holding no page). */

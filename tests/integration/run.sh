@@ -83,6 +83,11 @@ check_memfree "default experiment: node $NODE MemFree fell by >= 95% of the byte
 check_memfree "default experiment: node $NODE MemFree back on release (>= 90% of the bytes)" jq_true ".deltas.release[\"$NODE\"] >= 0.90 * .bytes"
 check "policy read back as bind on node $NODE" jq_true ".process.policy == \"bind\" and .process.policy_nodes == [$NODE]"
 check "placement cross-check agrees" jq_true '.placement.cross_check.agrees == true'
+check "default placement: numa_maps counts the arena, exactly" \
+    jq_true '.params.placement == "sample" and .placement.source == "numa_maps" and .placement.counting == "per_mapping" and .placement.exact == true'
+check "default cross-check: a sample of one page per chunk and 1024 random, on the node numa_maps names" \
+    jq_true ".placement.cross_check.counting == \"sample\" and .placement.cross_check.sample.per_chunk == 1000 and .placement.cross_check.sample.random == 1024 and .placement.cross_check.pages == 2024 and .placement.cross_check.per_node == {\"$NODE\": 2024} and (.placement.cross_check.source | test(\"^(move_pages|get_mempolicy)\$\"))"
+check "default: the seed drawn is in the answer" jq_true '.params.seed == null and (.placement.cross_check.sample.seed | type) == "number"'
 check "timings and throughput present" jq_true '.timings.alloc_touch_s > 0 and .timings.throughput_mib_s > 0 and .timings.placement_s >= 0'
 echo "# default experiment: $(printf '%s' "$BODY" | jq -c '{placement: .placement.per_node, source: .placement.source, delta_total: .deltas.total, timings: {alloc_touch_s: .timings.alloc_touch_s, placement_s: .timings.placement_s}}')"
 
@@ -101,6 +106,26 @@ call POST / -d "{\"iterations\":16,\"alloc\":\"libnuma\",\"node\":$NODE}"
 check "alloc=libnuma node=$NODE (JSON body): all pages on the node" jq_true ".params.alloc == \"libnuma\" and .placement.per_node[\"$NODE\"] == .placement.pages"
 call GET "/?$SMALL&thp=true"
 check "thp=true: all pages on node $NODE" jq_true ".params.thp == true and .placement.per_node[\"$NODE\"] == .placement.pages"
+call GET "/?$SMALL&placement=full"
+check "placement=full: every page asked of a per-page source, numa_maps agrees" \
+    jq_true ".placement.counting == \"per_page\" and (.placement.source | test(\"^(move_pages|get_mempolicy)\$\")) and .placement.per_node[\"$NODE\"] == .placement.pages and .placement.exact and .placement.cross_check.source == \"numa_maps\" and .placement.cross_check.agrees and .placement.cross_check.sample == null"
+call GET "/?$SMALL&thp=true&placement=full"
+check "thp=true placement=full: asked once per huge page where smaps shows only huge pages" \
+    jq_true ".placement.per_node[\"$NODE\"] == .placement.pages and (.placement.counting == \"per_huge_page\" or .placement.counting == \"per_page\") and .placement.cross_check.agrees"
+echo "# thp=true placement=full: counting $(printf '%s' "$BODY" | jq -r .placement.counting)"
+call GET "/?$SMALL&seed=99&sample=64"
+D1=$(printf '%s' "$BODY" | jq -r '.placement.cross_check.sample | "\(.seed) \(.random) \(.digest)"')
+call GET "/?$SMALL&seed=99&sample=64"
+D2=$(printf '%s' "$BODY" | jq -r '.placement.cross_check.sample | "\(.seed) \(.random) \(.digest)"')
+call GET "/?$SMALL&seed=100&sample=64"
+D3=$(printf '%s' "$BODY" | jq -r '.placement.cross_check.sample | "\(.seed) \(.random) \(.digest)"')
+check "seed=99 twice: the same sample ($D1)" [ "$D1" = "$D2" -a "${D1%% *}" = 99 -a "$(echo "$D1" | cut -d' ' -f2)" = 64 ]
+check "seed=100: another sample ($D3)" [ "${D3##* }" != "${D1##* }" ]
+for bad in "placement=some" "sample=65537" "seed=-1" "seed=9007199254740992"; do
+    call GET "/?$bad"
+    check "$bad: 400 naming the parameter" jq_true ".error | test(\"${bad%%=*}\")"
+    check "$bad: status 400" [ "$STATUS" = 400 ]
+done
 call GET "/?$SMALL&touch=false"
 check "touch=false: nothing faulted in (every page not present)" \
     jq_true ".placement.pages == 32768 and .placement.not_present == .placement.pages"

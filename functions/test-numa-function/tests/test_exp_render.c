@@ -63,7 +63,8 @@ static int setup(void **state)
     r->cross_check.per_node[2] = 6;
     r->have_cross_check = true;
     r->agrees = true;
-    r->sample = (struct place_sample_info){.drawn = true, .seed = 42, .per_chunk = 4, .random = 2};
+    r->sample = (struct place_sample_info){.drawn = true, .seed = 42, .digest = 0xabcdef,
+                                          .per_chunk = 4, .random = 2};
     r->chunk_policy = (struct addr_policy){.mode = MPOL_BIND, .mode_name = "bind", .nodes = 0x4};
     r->allocate_s = 0.25;
     r->touch_s = 0.75;
@@ -118,6 +119,7 @@ static void answer_carries_the_fixture_numbers(void **state)
     assert_int_equal(json_integer_value(at(a, "placement.cross_check.sample.seed")), 42);
     assert_int_equal(json_integer_value(at(a, "placement.cross_check.sample.per_chunk")), 4);
     assert_int_equal(json_integer_value(at(a, "placement.cross_check.sample.random")), 2);
+    assert_string_equal(json_string_value(at(a, "placement.cross_check.sample.digest")), "0000000000abcdef");
     assert_string_equal(json_string_value(at(a, "params.placement")), "sample");
     assert_int_equal(json_integer_value(at(a, "params.sample")), PLACE_SAMPLE_DEFAULT);
     assert_true(json_is_null(at(a, "params.seed")));           /* drawn from the clock */

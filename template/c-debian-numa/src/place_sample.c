@@ -17,6 +17,16 @@ static uint64_t next_random(uint64_t *state)
     return z ^ (z >> 31);
 }
 
+/* FNV-1a over the 8 bytes of a page index. */
+static uint64_t digest_add(uint64_t h, uint64_t v)
+{
+    for (int b = 0; b < 8; b++) {
+        h ^= (v >> (8 * b)) & 0xff;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
 /* The page with index `at` among every page of the ranges; start[k] is range k's first index. */
 static void *page_at(const struct place_range *r, const int64_t *start, size_t n, int64_t at, size_t page)
 {
@@ -35,14 +45,21 @@ static void draw(const struct place_range *r, size_t n, const int64_t *start, st
 {
     size_t page = place_page_size(), k = 0;
     uint64_t state = s->seed;
+    s->digest = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < n; i++) {
         uint64_t pages = r[i].len / page;
-        if (pages > 0)
-            s->pages[k++] = (char *)r[i].addr + (size_t)(next_random(&state) % pages) * page;
+        if (pages == 0)
+            continue;
+        uint64_t at = next_random(&state) % pages;
+        s->pages[k++] = (char *)r[i].addr + (size_t)at * page;
+        s->digest = digest_add(s->digest, (uint64_t)start[i] + at);
     }
     s->per_range = k;
-    for (size_t j = 0; j < s->random; j++)
-        s->pages[k++] = page_at(r, start, n, (int64_t)(next_random(&state) % (uint64_t)start[n]), page);
+    for (size_t j = 0; j < s->random; j++) {
+        uint64_t at = next_random(&state) % (uint64_t)start[n];
+        s->pages[k++] = page_at(r, start, n, (int64_t)at, page);
+        s->digest = digest_add(s->digest, at);
+    }
 }
 
 int place_sample_make(const struct place_range *ranges, size_t n, size_t random, uint64_t seed,

@@ -90,6 +90,12 @@ static void same_seed_same_pages(void **state)
     assert_int_equal(place_sample_make(r, 5, 64, 12346, &c, err), 0);
     assert_memory_equal(a.pages, b.pages, (a.per_range + a.random) * sizeof *a.pages);
     assert_memory_not_equal(a.pages, c.pages, (a.per_range + a.random) * sizeof *a.pages);
+    assert_true(a.digest == b.digest && a.digest != c.digest);
+    for (int i = 0; i < 5; i++)     /* the same ranges elsewhere: other pages, the same digest */
+        r[i].addr = (char *)r[i].addr + 4096 * PAGE;
+    place_sample_free(&b);
+    assert_int_equal(place_sample_make(r, 5, 64, 12345, &b, err), 0);
+    assert_true(a.digest == b.digest && a.pages[0] != b.pages[0]);
     place_sample_free(&a);
     place_sample_free(&b);
     place_sample_free(&c);
