@@ -98,6 +98,8 @@ struct exp_result {
     struct exp_resample resample;       /* resample_ms */
     struct addr_policy chunk_policy;    /* the first chunk's, read back (get_mempolicy(MPOL_F_ADDR)) */
     double allocate_s, touch_s, placement_s, cross_check_s, meminfo_s, total_s;
+    double numa_maps_read_s;            /* the shared read after the touch: counted in placement_s
+                                         * (placement=sample) or cross_check_s (full) */
     double started_at, finished_at;     /* wall clock, Unix seconds */
 };
 
@@ -156,9 +158,10 @@ struct place_range *exp_chunks_ranges(const struct exp_chunks *c, size_t *n, cha
 struct place_range *exp_chunks_each(const struct exp_chunks *c, size_t *n, char err[CDN_ERR_LEN]);
 void exp_chunks_release(const struct exp_plan *plan, struct exp_chunks *c);
 /* exp_locate.c. Counts the touched pages per node into res->placement and cross-checks them
- * (placement=sample or full). 0, or 500 with err. */
-int exp_locate(const struct exp_plan *plan, const struct exp_chunks *c, struct exp_result *res,
-               char err[CDN_ERR_LEN]);
+ * (placement=sample or full), numa_maps from the text read after the touch (read again if its
+ * buf is NULL). 0, or 500 with err. */
+int exp_locate(const struct exp_plan *plan, const struct exp_chunks *c, const struct cdn_text *numa_maps,
+               struct exp_result *res, char err[CDN_ERR_LEN]);
 /* err for a refused policy call (names CAP_SYS_NICE for EPERM); returns 422 for EINVAL, else 500. */
 int exp_policy_error(char err[CDN_ERR_LEN], int e, const char *what);
 

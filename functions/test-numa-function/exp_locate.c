@@ -3,9 +3,12 @@
  * (the guarded arena of alloc=mmap), and a per-page source cross-checks a seeded sample of them
  * (one page per chunk and `sample` random pages). placement=full, or numa_maps not exact for the
  * ranges (malloc and libnuma chunks): every page asked of move_pages, else get_mempolicy (once per
- * huge page where the chunks are THP-backed), with numa_maps of every page as the cross-check. */
+ * huge page where the chunks are THP-backed), with numa_maps of every page as the cross-check.
+ * numa_maps is the text exp_run read once after the touch; that read's time is added to the
+ * timing of whichever count used it. */
 #include "exp.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,8 +36,26 @@ static void say_why(struct place_result *res, const char *why)
     cdn_err(res->fallback_reason, 0, "%s%s%.200s", why, old[0] ? "; " : "", old);
 }
 
-static int locate_full(const struct place_range *ranges, size_t n, struct exp_result *res,
-                       char err[CDN_ERR_LEN])
+/* numa_maps' count of the ranges, from the text read after the touch, or read now. */
+static int count_numa_maps(const struct cdn_text *text, const struct place_range *ranges, size_t n,
+                           struct place_result *res, char err[CDN_ERR_LEN])
+{
+    if (!text->buf)
+        return place_query_with(PLACE_NUMA_MAPS, ranges, n, res, err);
+    memset(res, 0, sizeof *res);
+    res->source = PLACE_NUMA_MAPS;
+    res->counting = PLACE_PER_MAPPING;
+    FILE *f = cdn_text_open(text, err);
+    if (!f)
+        return -1;
+    int rc = place_count_numa_maps(f, ranges, n, res, err);
+    fclose(f);
+    return rc;
+}
+
+/* read_counted: the shared read's time is in placement_s already (the sample path fell back). */
+static int locate_full(const struct place_range *ranges, size_t n, const struct cdn_text *text,
+                       bool read_counted, struct exp_result *res, char err[CDN_ERR_LEN])
 {
     double t = cdn_now();
     int rc = place_query(ranges, n, &res->placement, err);
@@ -45,8 +66,9 @@ static int locate_full(const struct place_range *ranges, size_t n, struct exp_re
                                                                         : PLACE_NUMA_MAPS;
     char e2[CDN_ERR_LEN];
     t = cdn_now();
-    res->have_cross_check = place_query_with(second, ranges, n, &res->cross_check, e2) == 0;
-    res->cross_check_s = cdn_now() - t;
+    res->have_cross_check = (second == PLACE_NUMA_MAPS ? count_numa_maps(text, ranges, n, &res->cross_check, e2)
+                             : place_query_with(second, ranges, n, &res->cross_check, e2)) == 0;
+    res->cross_check_s = cdn_now() - t + (text->buf && !read_counted ? res->numa_maps_read_s : 0);
     res->agrees = res->have_cross_check && same_counts(&res->placement, &res->cross_check);
     return 0;
 }
@@ -78,8 +100,8 @@ static void cross_check_sample(const struct exp_plan *plan, const struct exp_chu
     res->placement.exact = res->placement.exact && res->agrees;
 }
 
-int exp_locate(const struct exp_plan *plan, const struct exp_chunks *c, struct exp_result *res,
-               char err[CDN_ERR_LEN])
+int exp_locate(const struct exp_plan *plan, const struct exp_chunks *c, const struct cdn_text *numa_maps,
+               struct exp_result *res, char err[CDN_ERR_LEN])
 {
     size_t n = 0;
     struct place_range *ranges = exp_chunks_ranges(c, &n, err);
@@ -87,16 +109,16 @@ int exp_locate(const struct exp_plan *plan, const struct exp_chunks *c, struct e
         return 500;
     int rc = 0;
     if (plan->params.placement_full) {
-        rc = locate_full(ranges, n, res, err);
+        rc = locate_full(ranges, n, numa_maps, false, res, err);
     } else {
         char e[CDN_ERR_LEN] = "";
         double t = cdn_now();
-        int nm = place_query_with(PLACE_NUMA_MAPS, ranges, n, &res->placement, e);
-        res->placement_s = cdn_now() - t;
+        int nm = count_numa_maps(numa_maps, ranges, n, &res->placement, e);
+        res->placement_s = cdn_now() - t + (numa_maps->buf ? res->numa_maps_read_s : 0);
         if (nm == 0 && res->placement.exact) {
             cross_check_sample(plan, c, res);
         } else {
-            rc = locate_full(ranges, n, res, err);
+            rc = locate_full(ranges, n, numa_maps, true, res, err);
             if (rc == 0)
                 say_why(&res->placement, nm == 0 ? "numa_maps cannot count these chunks exactly (they "
                         "are not one guarded arena): every page asked" : e);

@@ -89,6 +89,16 @@ int cdn_env_int64(const char *name, int64_t def, int64_t min, int64_t max,
 int cdn_env_duration_ms(const char *name, int64_t def_ms, int64_t *out_ms,
                         char err[CDN_ERR_LEN]);
 
+/* A /proc file read whole into memory (text.c), for parsers that share one read: open it with
+ * cdn_text_open (a read-only FILE over the bytes; fclose it), release it with cdn_text_free. */
+struct cdn_text {
+    char *buf;      /* NUL-terminated; NULL before a read and after a failed one */
+    size_t len;
+};
+int cdn_text_read(const char *path, struct cdn_text *t, char err[CDN_ERR_LEN]);
+FILE *cdn_text_open(const struct cdn_text *t, char err[CDN_ERR_LEN]);
+void cdn_text_free(struct cdn_text *t);
+
 /* Clocks, in seconds: cdn_now() is monotonic (for durations), cdn_wall_now() is Unix time. */
 double cdn_now(void);
 double cdn_wall_now(void);
@@ -318,6 +328,10 @@ int place_query_with(enum place_source src, const struct place_range *ranges, si
  * that start inside the ranges, and setting res->exact as above. */
 int place_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
                           struct place_result *res, char err[CDN_ERR_LEN]);
+/* numa_maps text (/proc/self/numa_maps read once, or a fixture) counted as place_query_with
+ * counts it: res->pages from the ranges, not_present the rest, exact as above. */
+int place_count_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
+                          struct place_result *res, char err[CDN_ERR_LEN]);
 json_t *place_to_json(const struct place_result *r, cdn_nodeset target);
 const char *place_counting_name(enum place_counting c);
 
@@ -373,6 +387,9 @@ struct procstat {
  * out->reason says why (as err does) and out->readable is 0. */
 int procstat_read(const char *proc_dir, const struct place_range *ranges, size_t n,
                   struct procstat *out, char err[CDN_ERR_LEN]);
+/* The same with numa_maps already read (NULL: read proc_dir/numa_maps). */
+int procstat_read_with(const char *proc_dir, FILE *numa_maps, const struct place_range *ranges,
+                       size_t n, struct procstat *out, char err[CDN_ERR_LEN]);
 int procstat_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
                              struct procstat *out, char err[CDN_ERR_LEN]);
 int procstat_parse_status(FILE *f, struct procstat *out, char err[CDN_ERR_LEN]);

@@ -171,15 +171,14 @@ int place_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
     return 0;
 }
 
-int place_query_numa_maps(const struct place_range *r, size_t n, struct place_result *res,
+int place_count_numa_maps(FILE *f, const struct place_range *r, size_t n, struct place_result *res,
                           char err[CDN_ERR_LEN])
 {
-    FILE *f = fopen("/proc/self/numa_maps", "re");
-    if (!f)
-        return cdn_err(err, errno, "open /proc/self/numa_maps");
-    int rc = place_parse_numa_maps(f, r, n, res, err);
-    fclose(f);
-    if (rc != 0)
+    size_t page = place_page_size();
+    res->pages = 0;
+    for (size_t i = 0; i < n; i++)
+        res->pages += (int64_t)(r[i].len / page);
+    if (place_parse_numa_maps(f, r, n, res, err) != 0)
         return -1;
     int64_t present = 0;
     for (int k = 0; k < CDN_MAX_NODES; k++)
@@ -187,4 +186,15 @@ int place_query_numa_maps(const struct place_range *r, size_t n, struct place_re
     res->not_present = res->pages > present ? res->pages - present : 0;
     res->exact = res->exact && present <= res->pages;
     return 0;
+}
+
+int place_query_numa_maps(const struct place_range *r, size_t n, struct place_result *res,
+                          char err[CDN_ERR_LEN])
+{
+    FILE *f = fopen("/proc/self/numa_maps", "re");
+    if (!f)
+        return cdn_err(err, errno, "open /proc/self/numa_maps");
+    int rc = place_count_numa_maps(f, r, n, res, err);
+    fclose(f);
+    return rc;
 }

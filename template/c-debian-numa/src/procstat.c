@@ -140,8 +140,8 @@ static FILE *open_in(const char *dir, const char *name, char err[CDN_ERR_LEN])
     return f;
 }
 
-int procstat_read(const char *proc_dir, const struct place_range *ranges, size_t n,
-                  struct procstat *out, char err[CDN_ERR_LEN])
+int procstat_read_with(const char *proc_dir, FILE *numa_maps, const struct place_range *ranges,
+                       size_t n, struct procstat *out, char err[CDN_ERR_LEN])
 {
     char e[CDN_ERR_LEN] = "";
     memset(out, 0, sizeof *out);
@@ -150,7 +150,9 @@ int procstat_read(const char *proc_dir, const struct place_range *ranges, size_t
     int rc = f ? procstat_parse_status(f, out, e) : -1;
     if (f)
         fclose(f);
-    if (rc == 0 && (f = open_in(proc_dir, "numa_maps", e)) != NULL) {
+    if (rc == 0 && numa_maps) {
+        rc = procstat_parse_numa_maps(numa_maps, ranges, n, out, e);
+    } else if (rc == 0 && (f = open_in(proc_dir, "numa_maps", e)) != NULL) {
         rc = procstat_parse_numa_maps(f, ranges, n, out, e);
         fclose(f);
     } else {
@@ -162,4 +164,10 @@ int procstat_read(const char *proc_dir, const struct place_range *ranges, size_t
     }
     out->readable = 1;
     return 0;
+}
+
+int procstat_read(const char *proc_dir, const struct place_range *ranges, size_t n,
+                  struct procstat *out, char err[CDN_ERR_LEN])
+{
+    return procstat_read_with(proc_dir, NULL, ranges, n, out, err);
 }

@@ -1,6 +1,7 @@
 /* test_place_sample.c: the cross-check's sample (which pages, the same for the same seed, inside
  * the ranges), the rule by which it agrees with numa_maps' counts (fixtures of both), smaps'
- * verdict on transparent huge pages (fixtures), and the per-page sources asking once per huge page
+ * verdict on transparent huge pages (fixtures), one read of numa_maps shared by two counts, and
+ * the per-page sources asking once per huge page
  * (a real THP-backed buffer; get_mempolicy is counted through -Wl,--wrap=get_mempolicy). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -165,6 +166,40 @@ static void agreement_with_a_numa_maps_fixture(void **state)
     assert_false(place_sample_agrees(&nm, &smp));
 }
 
+/* One read of numa_maps serves two counts: each cdn_text_open starts from the beginning. An empty
+ * file opens too (every page not present); a missing one is an error naming it. */
+static void one_read_two_counts(void **state)
+{
+    (void)state;
+    char err[CDN_ERR_LEN];
+    struct cdn_text t;
+    struct place_range arena = {(void *)(uintptr_t)0x7f0001001000ull, 300 * 4096};
+    assert_int_equal(cdn_text_read(FIXTURES "/numa_maps_guarded", &t, err), 0);
+    for (int i = 0; i < 2; i++) {
+        struct place_result res = {0};
+        FILE *f = cdn_text_open(&t, err);
+        assert_non_null(f);
+        assert_int_equal(place_count_numa_maps(f, &arena, 1, &res, err), 0);
+        fclose(f);
+        assert_int_equal(res.pages, 300 * 4096 / (int64_t)PAGE);
+        assert_int_equal(res.per_node[0] + res.per_node[1] + res.per_node[2], 300);
+    }
+    cdn_text_free(&t);
+    assert_null(t.buf);
+    assert_int_equal(cdn_text_read("/dev/null", &t, err), 0);
+    assert_int_equal(t.len, 0);
+    FILE *f = cdn_text_open(&t, err);
+    assert_non_null(f);
+    struct place_result none = {0};
+    assert_int_equal(place_count_numa_maps(f, &arena, 1, &none, err), 0);
+    fclose(f);
+    assert_int_equal(none.not_present, none.pages);
+    cdn_text_free(&t);
+    assert_int_equal(cdn_text_read(FIXTURES "/no-such-file", &t, err), -1);
+    assert_non_null(strstr(err, "no-such-file: No such file"));
+    assert_null(cdn_text_open(&t, err));
+}
+
 static void smaps_fixture(const char *name, struct place_range r, struct place_smaps *out)
 {
     char err[CDN_ERR_LEN], path[256];
@@ -248,6 +283,7 @@ int main(void)
         cmocka_unit_test(sample_bounds),
         cmocka_unit_test(agreement_rule),
         cmocka_unit_test(agreement_with_a_numa_maps_fixture),
+        cmocka_unit_test(one_read_two_counts),
         cmocka_unit_test(smaps_says_which_ranges_are_thp_backed),
         cmocka_unit_test(per_page_sources_step_over_huge_pages),
     };
