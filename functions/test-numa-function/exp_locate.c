@@ -4,6 +4,7 @@
  * (one page per chunk and `sample` random pages). placement=full, or numa_maps not exact for the
  * ranges (malloc and libnuma chunks): every page asked of move_pages, else get_mempolicy (once per
  * huge page where the chunks are THP-backed), with numa_maps of every page as the cross-check.
+ * Either way exact holds only when the count and its cross-check agree.
  * numa_maps is the text exp_run read once after the touch; that read's time is added to the
  * timing of whichever count used it. */
 #include "exp.h"
@@ -70,6 +71,12 @@ static int locate_full(const struct place_range *ranges, size_t n, const struct 
                              : place_query_with(second, ranges, n, &res->cross_check, e2)) == 0;
     res->cross_check_s = cdn_now() - t + (text->buf && !read_counted ? res->numa_maps_read_s : 0);
     res->agrees = res->have_cross_check && same_counts(&res->placement, &res->cross_check);
+    res->placement.exact = res->placement.exact && res->agrees;
+    if (!res->have_cross_check) {
+        char why[CDN_ERR_LEN];
+        cdn_err(why, 0, "no cross-check, so not exact: %.200s", e2);
+        say_why(&res->placement, why);
+    }
     return 0;
 }
 

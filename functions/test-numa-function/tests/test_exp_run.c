@@ -162,7 +162,7 @@ static int run_watched(const struct exp_params *p, struct sight *s, struct exp_r
     if (res->have_cross_check)
         assert_true(res->placement.exact);
     else
-        assert_non_null(strstr(res->placement.fallback_reason, "no sampled cross-check"));
+        assert_non_null(strstr(res->placement.fallback_reason, "cross-check, so not exact"));
     return 0;
 }
 
