@@ -24,7 +24,7 @@ struct exp_params {
     bool thp;               /* default false */
     int64_t hold_ms;        /* 0..60000, default 0 */
     bool placement_full;    /* placement=full: every page asked; default sample (numa_maps counts) */
-    int64_t sample;         /* 0..PLACE_SAMPLE_MAX random pages cross-checked, default PLACE_SAMPLE_DEFAULT */
+    int64_t sample;         /* 0..CDN_PLACE_SAMPLE_MAX random pages cross-checked, default CDN_PLACE_SAMPLE_DEFAULT */
     int64_t seed;           /* the sample's seed; -1 (default): drawn from the clock at the run */
     struct exp_tier_params tier;    /* policy, nodes, migrate_to, resample_ms, measure, sweep */
 };
@@ -38,13 +38,13 @@ struct exp_limits {
 
 /* What the plan was made from: the world as it was when the request arrived. */
 struct exp_world {
-    struct proc_policy policy;
-    struct meminfo_snapshot mem;
-    struct cg_memory cgroup;
-    struct tier_snapshot tiers;
+    struct cdn_proc_policy policy;
+    struct cdn_meminfo_snapshot mem;
+    struct cdn_cg_memory cgroup;
+    struct cdn_tier_snapshot tiers;
     int64_t llc_bytes;          /* -1 if unknown */
     cdn_nodeset cpu_nodes;      /* nodes with CPUs this process may run on */
-    struct topo_snapshot topo;  /* the machine as GET /topology shows it; free with exp_world_free */
+    struct cdn_topo_snapshot topo;  /* the machine as GET /topology shows it; free with exp_world_free */
     bool have_topo;             /* false when sysfs could not be read: the answer's topology is null */
     long pid;                   /* this process, for the answer */
 };
@@ -66,7 +66,7 @@ struct exp_chunk {
     size_t map_len;
     void *user;                 /* the chunk's bytes as the allocator handed them out */
     size_t user_len;
-    struct place_range pages;   /* every page the chunk's bytes lie on; all are touched */
+    struct cdn_place_range pages;   /* every page the chunk's bytes lie on; all are touched */
 };
 
 /* The chunks of one run. */
@@ -75,15 +75,15 @@ struct exp_chunks {
     int64_t n;                  /* allocated so far */
     char *arena;                /* alloc=mmap: the reservation holding every chunk, guards included */
     size_t arena_len;
-    struct place_range span;    /* alloc=mmap: every chunk's pages, one range between the guards */
-    struct addr_policy first_policy;    /* the first chunk's own policy, read back */
+    struct cdn_place_range span;    /* alloc=mmap: every chunk's pages, one range between the guards */
+    struct cdn_addr_policy first_policy;    /* the first chunk's own policy, read back */
 };
 
 /* Everything measured by one run. */
 struct exp_result {
-    struct meminfo_snapshot before, allocated, touched, released;
-    struct place_result placement;
-    struct place_result cross_check;
+    struct cdn_meminfo_snapshot before, allocated, touched, released;
+    struct cdn_place_result placement;
+    struct cdn_place_result cross_check;
     bool have_cross_check;
     bool agrees;                        /* placement and cross_check agree (README: the rule) */
     struct place_sample_info {          /* placement=sample: what was drawn */
@@ -91,12 +91,12 @@ struct exp_result {
         uint64_t seed, digest;
         int64_t per_chunk, random;
     } sample;
-    struct proc_policy policy_after;    /* read back on the running thread */
+    struct cdn_proc_policy policy_after;    /* read back on the running thread */
     struct attrib_snaps attrib;         /* node counters and processes at each phase point */
     struct exp_migration migration;     /* migrate_to */
     struct exp_measure measure;         /* measure= */
     struct exp_resample resample;       /* resample_ms */
-    struct addr_policy chunk_policy;    /* the first chunk's, read back (get_mempolicy(MPOL_F_ADDR)) */
+    struct cdn_addr_policy chunk_policy;    /* the first chunk's, read back (get_mempolicy(MPOL_F_ADDR)) */
     double allocate_s, touch_s, placement_s, cross_check_s, meminfo_s, total_s;
     double numa_maps_read_s;            /* the shared read after the touch: counted in placement_s
                                          * (placement=sample) or cross_check_s (full) */
@@ -153,9 +153,9 @@ int exp_tier_attach(json_t *answer, const struct exp_plan *plan, const struct ex
 int exp_chunks_alloc(const struct exp_plan *plan, struct exp_chunks *c, char err[CDN_ERR_LEN]);
 void exp_chunks_touch(const struct exp_chunks *c);
 /* The ranges to locate (malloc'd, *n of them): the arena's one span, or every chunk's pages. */
-struct place_range *exp_chunks_ranges(const struct exp_chunks *c, size_t *n, char err[CDN_ERR_LEN]);
+struct cdn_place_range *exp_chunks_ranges(const struct exp_chunks *c, size_t *n, char err[CDN_ERR_LEN]);
 /* Every chunk's pages, one range per chunk (malloc'd, *n of them). */
-struct place_range *exp_chunks_each(const struct exp_chunks *c, size_t *n, char err[CDN_ERR_LEN]);
+struct cdn_place_range *exp_chunks_each(const struct exp_chunks *c, size_t *n, char err[CDN_ERR_LEN]);
 void exp_chunks_release(const struct exp_plan *plan, struct exp_chunks *c);
 /* exp_locate.c. Counts the touched pages per node into res->placement and cross-checks them
  * (placement=sample or full), numa_maps from the text read after the touch (read again if its

@@ -18,12 +18,12 @@
 #define HUGE_ALIGN ((size_t)2 << 20)
 
 /* Every page that [p, p+len) lies on: for malloc this starts at the mapping, like numa_maps. */
-static struct place_range covering_pages(void *p, size_t len)
+static struct cdn_place_range covering_pages(void *p, size_t len)
 {
-    uintptr_t page = place_page_size();
+    uintptr_t page = cdn_place_page_size();
     uintptr_t lo = (uintptr_t)p & ~(page - 1);
     uintptr_t hi = ((uintptr_t)p + len + page - 1) & ~(page - 1);
-    return (struct place_range){(void *)lo, hi - lo};
+    return (struct cdn_place_range){(void *)lo, hi - lo};
 }
 
 static void set_chunk(struct exp_chunk *c, void *map, size_t map_len, void *user, size_t user_len)
@@ -49,7 +49,7 @@ int exp_policy_error(char err[CDN_ERR_LEN], int e, const char *what)
  * until chunks are carved out. The reservation costs address space, not memory. */
 static int reserve_arena(const struct exp_plan *plan, struct exp_chunks *c, char err[CDN_ERR_LEN])
 {
-    size_t page = place_page_size();
+    size_t page = cdn_place_page_size();
     size_t align = plan->params.thp ? HUGE_ALIGN : page;
     size_t total = (size_t)plan->total_bytes;
     size_t len = page + (align - page) + total + page;
@@ -59,7 +59,7 @@ static int reserve_arena(const struct exp_plan *plan, struct exp_chunks *c, char
     c->arena = base;
     c->arena_len = len;
     uintptr_t start = ((uintptr_t)base + page + align - 1) & ~(uintptr_t)(align - 1);
-    c->span = (struct place_range){(void *)start, total};
+    c->span = (struct cdn_place_range){(void *)start, total};
     return 0;
 }
 
@@ -148,7 +148,7 @@ int exp_chunks_alloc(const struct exp_plan *plan, struct exp_chunks *c, char err
         if (rc == 0)
             rc = advise_chunk(plan, &c->chunk[i], err);
     }
-    if (rc == 0 && c->n > 0 && policy_read_addr(c->chunk[0].pages.addr, &c->first_policy, err) != 0)
+    if (rc == 0 && c->n > 0 && cdn_policy_read_addr(c->chunk[0].pages.addr, &c->first_policy, err) != 0)
         rc = 500;
     return rc;
 }
@@ -157,7 +157,7 @@ int exp_chunks_alloc(const struct exp_plan *plan, struct exp_chunks *c, char err
  * chunk starts with the allocator's header). */
 void exp_chunks_touch(const struct exp_chunks *c)
 {
-    size_t page = place_page_size();
+    size_t page = cdn_place_page_size();
     for (int64_t i = 0; i < c->n; i++) {
         const struct exp_chunk *ch = &c->chunk[i];
         char *lo = ch->user, *end = lo + ch->user_len;
@@ -170,10 +170,10 @@ void exp_chunks_touch(const struct exp_chunks *c)
     }
 }
 
-struct place_range *exp_chunks_ranges(const struct exp_chunks *c, size_t *n, char err[CDN_ERR_LEN])
+struct cdn_place_range *exp_chunks_ranges(const struct exp_chunks *c, size_t *n, char err[CDN_ERR_LEN])
 {
     size_t k = c->arena ? 1 : (size_t)c->n;
-    struct place_range *r = malloc((k ? k : 1) * sizeof *r);
+    struct cdn_place_range *r = malloc((k ? k : 1) * sizeof *r);
     if (!r)
         return cdn_err(err, ENOMEM, "page ranges"), NULL;
     if (c->arena)
@@ -184,9 +184,9 @@ struct place_range *exp_chunks_ranges(const struct exp_chunks *c, size_t *n, cha
     return r;
 }
 
-struct place_range *exp_chunks_each(const struct exp_chunks *c, size_t *n, char err[CDN_ERR_LEN])
+struct cdn_place_range *exp_chunks_each(const struct exp_chunks *c, size_t *n, char err[CDN_ERR_LEN])
 {
-    struct place_range *r = malloc((c->n ? (size_t)c->n : 1) * sizeof *r);
+    struct cdn_place_range *r = malloc((c->n ? (size_t)c->n : 1) * sizeof *r);
     if (!r)
         return cdn_err(err, ENOMEM, "page ranges of %lld chunks", (long long)c->n), NULL;
     for (int64_t i = 0; i < c->n; i++)

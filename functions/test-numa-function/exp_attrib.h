@@ -16,9 +16,9 @@ enum attrib_phase { ATTRIB_ALLOCATE = 0, ATTRIB_TOUCH, ATTRIB_RELEASE, ATTRIB_PH
 
 struct attrib_snap {
     bool taken;
-    struct nodestat_snapshot node;
-    struct procstat self;       /* in_ranges = the experiment's mappings */
-    struct procstat parent;     /* PPid's; parent.reason says why when unreadable */
+    struct cdn_nodestat_snapshot node;
+    struct cdn_procstat self;       /* in_ranges = the experiment's mappings */
+    struct cdn_procstat parent;     /* PPid's; parent.reason says why when unreadable */
 };
 
 /* What exp_run keeps: one snapshot per phase point. */
@@ -55,7 +55,7 @@ enum attrib_share { ATTRIB_EXPERIMENT = 0, ATTRIB_PROCESS_OTHER, ATTRIB_PAGE_TAB
 /* One node in one phase, in bytes; changes are "after - before" (memory returned is negative). */
 struct attrib_cell {
     int64_t used_change;                /* MemTotal - MemFree - per-CPU lists */
-    int64_t counter[NODESTAT_FIELDS];   /* change of every meminfo counter */
+    int64_t counter[CDN_NODESTAT_FIELDS];   /* change of every meminfo counter */
     int64_t not_in_counters;            /* used_change minus the counters that add up */
     int64_t share[ATTRIB_SHARES];
     bool have_share[ATTRIB_SHARES];     /* false: unknown (unreadable), not summed */
@@ -70,13 +70,13 @@ struct attrib_result {
     struct attrib_cell cell[ATTRIB_PHASES][CDN_MAX_NODES];
     int64_t pte_unplaced[ATTRIB_PHASES];    /* page-table change no node's counter shows */
     bool have_numastat;
-    int64_t numastat[CDN_MAX_NODES][NODESTAT_NUMA_COUNTERS];   /* before -> released */
+    int64_t numastat[CDN_MAX_NODES][CDN_NODESTAT_NUMA_COUNTERS];   /* before -> released */
 };
 
 const char *attrib_phase_name(enum attrib_phase p);     /* "allocate", "touch", "release" */
 const char *attrib_share_name(enum attrib_share s);     /* "experiment", ... */
 /* The counters whose changes add up to a node's used memory (FilePages includes Shmem). */
-bool attrib_field_adds_up(enum nodestat_field f);
+bool attrib_field_adds_up(enum cdn_nodestat_field f);
 
 /* Pure arithmetic: every snapshot must be taken. Returns 0, or -1 with err. */
 int attrib_compute(const struct attrib_snaps *s, const struct attrib_context *c,

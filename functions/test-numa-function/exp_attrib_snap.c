@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static void read_parent(int ppid, struct procstat *out)
+static void read_parent(int ppid, struct cdn_procstat *out)
 {
     char dir[64];
     if (ppid <= 0) {
@@ -21,7 +21,7 @@ static void read_parent(int ppid, struct procstat *out)
         return;
     }
     snprintf(dir, sizeof dir, "/proc/%d", ppid);
-    if (procstat_read(dir, NULL, 0, out, NULL) != 0 && strstr(out->reason, "Permission denied"))
+    if (cdn_procstat_read(dir, NULL, 0, out, NULL) != 0 && strstr(out->reason, "Permission denied"))
         snprintf(out->reason + strlen(out->reason), sizeof out->reason - strlen(out->reason),
                  " (reading another process's numa_maps needs the same user, or CAP_SYS_PTRACE)");
 }
@@ -32,17 +32,17 @@ int exp_attrib_snap(struct attrib_snaps *s, enum attrib_at at, const struct exp_
     if ((unsigned)at >= ATTRIB_SNAPS)
         return cdn_err(err, EINVAL, "attribution snapshot %d", (int)at), 500;
     size_t n = 0;
-    struct place_range *ranges = NULL;
+    struct cdn_place_range *ranges = NULL;
     if (chunks && !(ranges = exp_chunks_ranges(chunks, &n, err)))
         return 500;
     struct attrib_snap *x = &s->at[at];
     double t = cdn_now();
     memset(x, 0, sizeof *x);
-    int rc = nodestat_snapshot("/sys", "/proc/zoneinfo", &x->node, err);
+    int rc = cdn_nodestat_snapshot("/sys", "/proc/zoneinfo", &x->node, err);
     if (rc == 0) {
         /* Unreadable processes are not errors: their reason is kept and their shares stay unknown. */
         FILE *nm = self_numa_maps && self_numa_maps->buf ? cdn_text_open(self_numa_maps, NULL) : NULL;
-        procstat_read_with("/proc/self", nm, ranges, n, &x->self, NULL);
+        cdn_procstat_read_with("/proc/self", nm, ranges, n, &x->self, NULL);
         if (nm)
             fclose(nm);
         read_parent(getppid(), &x->parent);

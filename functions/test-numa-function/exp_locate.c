@@ -24,13 +24,13 @@ static uint64_t clock_seed(void)
     return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) & SEED_MASK;
 }
 
-static bool same_counts(const struct place_result *a, const struct place_result *b)
+static bool same_counts(const struct cdn_place_result *a, const struct cdn_place_result *b)
 {
     return memcmp(a->per_node, b->per_node, sizeof a->per_node) == 0;
 }
 
 /* Prefixes why to res->fallback_reason ("why; earlier reason"). */
-static void say_why(struct place_result *res, const char *why)
+static void say_why(struct cdn_place_result *res, const char *why)
 {
     char old[CDN_ERR_LEN];
     memcpy(old, res->fallback_reason, sizeof old);
@@ -38,37 +38,37 @@ static void say_why(struct place_result *res, const char *why)
 }
 
 /* numa_maps' count of the ranges, from the text read after the touch, or read now. */
-static int count_numa_maps(const struct cdn_text *text, const struct place_range *ranges, size_t n,
-                           struct place_result *res, char err[CDN_ERR_LEN])
+static int count_numa_maps(const struct cdn_text *text, const struct cdn_place_range *ranges, size_t n,
+                           struct cdn_place_result *res, char err[CDN_ERR_LEN])
 {
     if (!text->buf)
-        return place_query_with(PLACE_NUMA_MAPS, ranges, n, res, err);
+        return cdn_place_query_with(CDN_PLACE_NUMA_MAPS, ranges, n, res, err);
     memset(res, 0, sizeof *res);
-    res->source = PLACE_NUMA_MAPS;
-    res->counting = PLACE_PER_MAPPING;
+    res->source = CDN_PLACE_NUMA_MAPS;
+    res->counting = CDN_PLACE_PER_MAPPING;
     FILE *f = cdn_text_open(text, err);
     if (!f)
         return -1;
-    int rc = place_count_numa_maps(f, ranges, n, res, err);
+    int rc = cdn_place_count_numa_maps(f, ranges, n, res, err);
     fclose(f);
     return rc;
 }
 
 /* read_counted: the shared read's time is in placement_s already (the sample path fell back). */
-static int locate_full(const struct place_range *ranges, size_t n, const struct cdn_text *text,
+static int locate_full(const struct cdn_place_range *ranges, size_t n, const struct cdn_text *text,
                        bool read_counted, struct exp_result *res, char err[CDN_ERR_LEN])
 {
     double t = cdn_now();
-    int rc = place_query(ranges, n, &res->placement, err);
+    int rc = cdn_place_query(ranges, n, &res->placement, err);
     res->placement_s += cdn_now() - t;
     if (rc != 0)
         return 500;
-    enum place_source second = res->placement.source == PLACE_NUMA_MAPS ? PLACE_GET_MEMPOLICY
-                                                                        : PLACE_NUMA_MAPS;
+    enum cdn_place_source second = res->placement.source == CDN_PLACE_NUMA_MAPS ? CDN_PLACE_GET_MEMPOLICY
+                                                                        : CDN_PLACE_NUMA_MAPS;
     char e2[CDN_ERR_LEN];
     t = cdn_now();
-    res->have_cross_check = (second == PLACE_NUMA_MAPS ? count_numa_maps(text, ranges, n, &res->cross_check, e2)
-                             : place_query_with(second, ranges, n, &res->cross_check, e2)) == 0;
+    res->have_cross_check = (second == CDN_PLACE_NUMA_MAPS ? count_numa_maps(text, ranges, n, &res->cross_check, e2)
+                             : cdn_place_query_with(second, ranges, n, &res->cross_check, e2)) == 0;
     res->cross_check_s = cdn_now() - t + (text->buf && !read_counted ? res->numa_maps_read_s : 0);
     res->agrees = res->have_cross_check && same_counts(&res->placement, &res->cross_check);
     res->placement.exact = res->placement.exact && res->agrees;
@@ -86,19 +86,19 @@ static void cross_check_sample(const struct exp_plan *plan, const struct exp_chu
 {
     char e[CDN_ERR_LEN];
     size_t n = 0;
-    struct place_range *each = exp_chunks_each(c, &n, e);
-    struct place_sample s;
+    struct cdn_place_range *each = exp_chunks_each(c, &n, e);
+    struct cdn_place_sample s;
     uint64_t seed = plan->params.seed >= 0 ? (uint64_t)plan->params.seed : clock_seed();
     double t = cdn_now();
-    if (each && place_sample_make(each, n, (size_t)plan->params.sample, seed, &s, e) == 0) {
+    if (each && cdn_place_sample_make(each, n, (size_t)plan->params.sample, seed, &s, e) == 0) {
         res->sample = (struct place_sample_info){true, seed, s.digest, (int64_t)s.per_range,
                                                  (int64_t)s.random};
-        res->have_cross_check = place_query_sample(&s, &res->cross_check, e) == 0;
-        place_sample_free(&s);
+        res->have_cross_check = cdn_place_query_sample(&s, &res->cross_check, e) == 0;
+        cdn_place_sample_free(&s);
     }
     res->cross_check_s = cdn_now() - t;
     free(each);
-    res->agrees = res->have_cross_check && place_sample_agrees(&res->placement, &res->cross_check);
+    res->agrees = res->have_cross_check && cdn_place_sample_agrees(&res->placement, &res->cross_check);
     if (!res->have_cross_check) {
         char why[CDN_ERR_LEN];
         cdn_err(why, 0, "no sampled cross-check, so not exact: %.200s", e);
@@ -111,7 +111,7 @@ int exp_locate(const struct exp_plan *plan, const struct exp_chunks *c, const st
                struct exp_result *res, char err[CDN_ERR_LEN])
 {
     size_t n = 0;
-    struct place_range *ranges = exp_chunks_ranges(c, &n, err);
+    struct cdn_place_range *ranges = exp_chunks_ranges(c, &n, err);
     if (!ranges)
         return 500;
     int rc = 0;

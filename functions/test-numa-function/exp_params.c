@@ -23,7 +23,7 @@ static const struct field fields[] = {
     {"thp", F_BOOL, 0, 0},
     {"hold_ms", F_INT, 0, 60000},
     {"placement", F_PLACEMENT, 0, 0},   /* sample (default) or full */
-    {"sample", F_INT, 0, PLACE_SAMPLE_MAX},
+    {"sample", F_INT, 0, CDN_PLACE_SAMPLE_MAX},
     {"seed", F_INT, 0, ((int64_t)1 << 53) - 1},
     {"policy", F_TIER, 0, 0},           /* the tiered-memory parameters: exp_params_tier.c */
     {"nodes", F_TIER, 0, 0},
@@ -40,7 +40,7 @@ void exp_params_default(struct exp_params *p)
 {
     *p = (struct exp_params){.chunk_mb = 2, .iterations = 1000, .alloc = EXP_ALLOC_MMAP,
                              .node = -1, .touch = true, .thp = false, .hold_ms = 0,
-                             .placement_full = false, .sample = PLACE_SAMPLE_DEFAULT, .seed = -1,
+                             .placement_full = false, .sample = CDN_PLACE_SAMPLE_DEFAULT, .seed = -1,
                              .tier = {.migrate_to = -1}};
 }
 

@@ -16,7 +16,7 @@ static json_t *params_json(const struct exp_params *p)
                      "seed", p->seed >= 0 ? json_integer((json_int_t)p->seed) : json_null());
 }
 
-static json_t *phases_json(json_t *(*per_node)(const struct meminfo_snapshot *),
+static json_t *phases_json(json_t *(*per_node)(const struct cdn_meminfo_snapshot *),
                            const struct exp_result *r)
 {
     return json_pack("{s:o, s:o, s:o, s:o}", "before", per_node(&r->before),
@@ -27,9 +27,9 @@ static json_t *phases_json(json_t *(*per_node)(const struct meminfo_snapshot *),
 /* MemFree per phase, and the free pages parked on per-CPU lists that MemFree leaves out. */
 static json_t *memfree_json(const struct exp_result *r)
 {
-    json_t *m = phases_json(meminfo_free_json, r);
+    json_t *m = phases_json(cdn_meminfo_free_json, r);
     if (m && (json_object_set_new(m, "source", json_string("/sys/devices/system/node/nodeN/meminfo")) ||
-              json_object_set_new(m, "per_cpu_lists", r->before.have_pcp ? phases_json(meminfo_pcp_json, r)
+              json_object_set_new(m, "per_cpu_lists", r->before.have_pcp ? phases_json(cdn_meminfo_pcp_json, r)
                                                                           : json_null()))) {
         json_decref(m);
         return NULL;
@@ -42,10 +42,10 @@ static json_t *memfree_json(const struct exp_result *r)
 static json_t *deltas_json(const struct exp_result *r)
 {
     return json_pack("{s:o, s:o, s:o, s:o}",
-                     "allocate", meminfo_delta_json(&r->before, &r->allocated),
-                     "touch", meminfo_delta_json(&r->allocated, &r->touched),
-                     "total", meminfo_delta_json(&r->before, &r->touched),
-                     "release", meminfo_delta_json(&r->released, &r->touched));
+                     "allocate", cdn_meminfo_delta_json(&r->before, &r->allocated),
+                     "touch", cdn_meminfo_delta_json(&r->allocated, &r->touched),
+                     "total", cdn_meminfo_delta_json(&r->before, &r->touched),
+                     "release", cdn_meminfo_delta_json(&r->released, &r->touched));
 }
 
 /* placement=sample: what was drawn, so that the same seed draws the same pages again. */
@@ -64,10 +64,10 @@ static json_t *cross_check_json(const struct exp_plan *plan, const struct exp_re
 {
     if (!r->have_cross_check)
         return json_null();
-    json_t *full = place_to_json(&r->cross_check, plan->target);
+    json_t *full = cdn_place_to_json(&r->cross_check, plan->target);
     json_t *cc = full ? json_pack("{s:s, s:s, s:O, s:O, s:O, s:O, s:o, s:b}",
-                                  "source", place_source_name(r->cross_check.source),
-                                  "counting", place_counting_name(r->cross_check.counting),
+                                  "source", cdn_place_source_name(r->cross_check.source),
+                                  "counting", cdn_place_counting_name(r->cross_check.counting),
                                   "pages", json_object_get(full, "pages"),
                                   "per_node", json_object_get(full, "per_node"),
                                   "not_present", json_object_get(full, "not_present"),
@@ -80,11 +80,11 @@ static json_t *cross_check_json(const struct exp_plan *plan, const struct exp_re
 
 static json_t *placement_json(const struct exp_plan *plan, const struct exp_result *r)
 {
-    json_t *pl = place_to_json(&r->placement, plan->target);
+    json_t *pl = cdn_place_to_json(&r->placement, plan->target);
     if (!pl)
         return NULL;
     json_object_set_new(pl, "policy", json_string(plan->target_policy));
-    json_object_set_new(pl, "chunk_policy", policy_addr_to_json(&r->chunk_policy));
+    json_object_set_new(pl, "chunk_policy", cdn_policy_addr_to_json(&r->chunk_policy));
     json_t *cc = cross_check_json(plan, r);
     if (!cc || json_object_set_new(pl, "cross_check", cc) != 0) {
         json_decref(pl);
@@ -110,15 +110,15 @@ static json_t *timings_json(const struct exp_plan *plan, const struct exp_result
 json_t *exp_render(const struct exp_plan *plan, const struct exp_world *w,
                    const struct exp_result *r)
 {
-    json_t *process = policy_to_json(&r->policy_after);
+    json_t *process = cdn_policy_to_json(&r->policy_after);
     if (process)
         json_object_set_new(process, "pid", json_integer((json_int_t)w->pid));
-    json_t *topology = w->have_topo ? topo_to_json(&w->topo) : json_null();
+    json_t *topology = w->have_topo ? cdn_topo_to_json(&w->topo) : json_null();
     json_t *answer = json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "params", params_json(&plan->params), "bytes", (json_int_t)plan->total_bytes,
                      "process", process, "memfree", memfree_json(r), "deltas", deltas_json(r),
                      "placement", placement_json(plan, r), "timings", timings_json(plan, r),
-                     "cgroup", cg_memory_to_json(&w->cgroup), "topology", topology);
+                     "cgroup", cdn_cg_memory_to_json(&w->cgroup), "topology", topology);
     if (answer && exp_attrib_attach(answer, plan, r) != 0)
         json_decref(answer), answer = NULL;
     return answer;

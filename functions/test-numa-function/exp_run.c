@@ -13,27 +13,27 @@
 int exp_world_read(struct exp_world *w, char err[CDN_ERR_LEN])
 {
     memset(w, 0, sizeof *w);
-    if (policy_numa_available(err) != 0)
+    if (cdn_policy_numa_available(err) != 0)
         return 503;
-    if (policy_read("/proc/self/status", &w->policy, err) != 0 ||
-        meminfo_snapshot("/sys", "/proc/zoneinfo", &w->mem, err) != 0 ||
-        cg_memory_read("/proc/self/cgroup", "/sys/fs/cgroup", &w->cgroup, err) != 0)
+    if (cdn_policy_read("/proc/self/status", &w->policy, err) != 0 ||
+        cdn_meminfo_snapshot("/sys", "/proc/zoneinfo", &w->mem, err) != 0 ||
+        cdn_cg_memory_read("/proc/self/cgroup", "/sys/fs/cgroup", &w->cgroup, err) != 0)
         return 500;
-    w->have_topo = topo_read("/sys", &w->topo, NULL) == 0;
+    w->have_topo = cdn_topo_read("/sys", &w->topo, NULL) == 0;
     w->pid = (long)getpid();
     return exp_tier_world_read(w, err);
 }
 
 void exp_world_free(struct exp_world *w)
 {
-    topo_free(&w->topo);
+    cdn_topo_free(&w->topo);
     w->have_topo = false;
 }
 
-static int snapshot(struct meminfo_snapshot *s, struct exp_result *res, char err[CDN_ERR_LEN])
+static int snapshot(struct cdn_meminfo_snapshot *s, struct exp_result *res, char err[CDN_ERR_LEN])
 {
     double t = cdn_now();
-    int rc = meminfo_snapshot("/sys", "/proc/zoneinfo", s, err);
+    int rc = cdn_meminfo_snapshot("/sys", "/proc/zoneinfo", s, err);
     res->meminfo_s += cdn_now() - t;
     return rc == 0 ? 0 : 500;
 }
@@ -81,7 +81,7 @@ int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ER
     }
     if (rc == 0)
         rc = exp_attrib_snap(&res->attrib, ATTRIB_TOUCHED, &chunks, &numa_maps, err);
-    if (rc == 0 && policy_read("/proc/self/status", &res->policy_after, err) != 0)
+    if (rc == 0 && cdn_policy_read("/proc/self/status", &res->policy_after, err) != 0)
         rc = 500;
     if (rc == 0)
         rc = exp_locate(plan, &chunks, &numa_maps, res, err);

@@ -146,7 +146,7 @@ char *cdn_cpuset_format(const cdn_cpuset *set);         /* "0-3,8", malloc'd; NU
 json_t *cdn_cpuset_list_json(const cdn_cpuset *set);    /* "0-3,8" as a JSON string */
 
 /* ---- topology (topology.c) ---- */
-struct topo_node {
+struct cdn_topo_node {
     int id;
     int64_t mem_total;      /* bytes, from nodeN/meminfo */
     int64_t mem_free;       /* bytes */
@@ -154,27 +154,27 @@ struct topo_node {
     int n_cpus;
     int distance[CDN_MAX_NODES]; /* distance[j] to node j, -1 if unknown */
 };
-struct topo_pci {
+struct cdn_topo_pci {
     char address[32];       /* "0000:00:1f.2" */
     char class_code[16];    /* "0x010601" */
     int numa_node;          /* -1 = no locality */
 };
-struct topo_snapshot {
+struct cdn_topo_snapshot {
     int n_nodes;
-    struct topo_node nodes[CDN_MAX_NODES];
+    struct cdn_topo_node nodes[CDN_MAX_NODES];
     cdn_nodeset present;
     int n_pci;
-    struct topo_pci *pci;   /* malloc'd; free with topo_free() */
+    struct cdn_topo_pci *pci;   /* malloc'd; free with cdn_topo_free() */
 };
 /* sysfs_root is normally "/sys" (tests pass a fixture tree). */
-int topo_read(const char *sysfs_root, struct topo_snapshot *out, char err[CDN_ERR_LEN]);
-void topo_free(struct topo_snapshot *t);
-json_t *topo_to_json(const struct topo_snapshot *t);  /* like `numactl -H`; NULL on ENOMEM */
+int cdn_topo_read(const char *sysfs_root, struct cdn_topo_snapshot *out, char err[CDN_ERR_LEN]);
+void cdn_topo_free(struct cdn_topo_snapshot *t);
+json_t *cdn_topo_to_json(const struct cdn_topo_snapshot *t);  /* like `numactl -H`; NULL on ENOMEM */
 
 /* ---- memory policies, cpuset and position (policy.c) ---- */
-#define POLICY_UNKNOWN (-1)     /* mode when get_mempolicy was refused (seccomp without CAP_SYS_NICE) */
-struct proc_policy {
-    int mode;               /* MPOL_DEFAULT, MPOL_BIND, ... with its mode flags; POLICY_UNKNOWN */
+#define CDN_POLICY_UNKNOWN (-1)     /* mode when get_mempolicy was refused (seccomp without CAP_SYS_NICE) */
+struct cdn_proc_policy {
+    int mode;               /* MPOL_DEFAULT, MPOL_BIND, ... with its mode flags; CDN_POLICY_UNKNOWN */
     const char *mode_name;  /* "default", "bind", "interleave", "preferred", "local", ..., "unknown" */
     cdn_nodeset nodes;      /* policy nodes read back with get_mempolicy */
     char reason[CDN_ERR_LEN];   /* why the mode is "unknown"; "" when it was read */
@@ -186,7 +186,7 @@ struct proc_policy {
 };
 /* The policy of the mapping at an address (get_mempolicy(MPOL_F_ADDR)): its own from mbind, or
  * "default" when it has none and the thread's policy applies. */
-struct addr_policy {
+struct cdn_addr_policy {
     int mode;
     const char *mode_name;
     cdn_nodeset nodes;
@@ -194,30 +194,30 @@ struct addr_policy {
 };
 /* 0 if the kernel has NUMA, even when a seccomp profile refuses the policy calls (EPERM);
  * -1 with err when it has none. Use it instead of numa_available(), which says -1 for both. */
-int policy_numa_available(char err[CDN_ERR_LEN]);
+int cdn_policy_numa_available(char err[CDN_ERR_LEN]);
 /* Reads the calling thread's policy (the process's, unless the thread set its own) and
  * /proc/self/status. proc_status is normally "/proc/self/status". A refused get_mempolicy
- * (EPERM) is not an error: mode is POLICY_UNKNOWN and reason says why. */
-int policy_read(const char *proc_status, struct proc_policy *out, char err[CDN_ERR_LEN]);
-int policy_read_addr(const void *addr, struct addr_policy *out, char err[CDN_ERR_LEN]);
+ * (EPERM) is not an error: mode is CDN_POLICY_UNKNOWN and reason says why. */
+int cdn_policy_read(const char *proc_status, struct cdn_proc_policy *out, char err[CDN_ERR_LEN]);
+int cdn_policy_read_addr(const void *addr, struct cdn_addr_policy *out, char err[CDN_ERR_LEN]);
 /* mbind(2) with a node mask sized for the kernel's possible nodes; err "mbind: <errno text>",
  * errno kept. */
-int policy_mbind(void *addr, size_t len, int mode, cdn_nodeset nodes, unsigned flags,
+int cdn_policy_mbind(void *addr, size_t len, int mode, cdn_nodeset nodes, unsigned flags,
                  char err[CDN_ERR_LEN]);
 /* {"policy", "policy_nodes" (null when unknown), "policy_flags", "policy_reason", "mems_allowed",
  * "mems_allowed_list", "cpus_allowed_list", "cpu", "cpu_node"} */
-json_t *policy_to_json(const struct proc_policy *p);
-json_t *policy_addr_to_json(const struct addr_policy *p);   /* the first four of the above */
+json_t *cdn_policy_to_json(const struct cdn_proc_policy *p);
+json_t *cdn_policy_addr_to_json(const struct cdn_addr_policy *p);   /* the first four of the above */
 /* The mode without its flags (MPOL_F_STATIC_NODES, MPOL_F_RELATIVE_NODES, MPOL_F_NUMA_BALANCING),
  * the one place flags are masked off. */
-int policy_mode_base(int mode);
-const char *policy_mode_name(int mode);
+int cdn_policy_mode_base(int mode);
+const char *cdn_policy_mode_name(int mode);
 /* The nodes a buffer placed under policy p should land on: the policy nodes
  * for bind/interleave/preferred, else every allowed node. */
-cdn_nodeset policy_target_nodes(const struct proc_policy *p);
+cdn_nodeset cdn_policy_target_nodes(const struct cdn_proc_policy *p);
 
 /* ---- per-node MemFree snapshots (meminfo.c) ---- */
-struct meminfo_snapshot {
+struct cdn_meminfo_snapshot {
     cdn_nodeset nodes;
     int64_t mem_free[CDN_MAX_NODES];   /* bytes, valid for ids in nodes */
     int64_t mem_total[CDN_MAX_NODES];
@@ -230,81 +230,81 @@ struct meminfo_snapshot {
 };
 /* Reads every node's meminfo under sysfs_root ("/sys") and, when zoneinfo is not NULL
  * ("/proc/zoneinfo"), the per-CPU free lists; an unreadable zoneinfo leaves have_pcp 0. */
-int meminfo_snapshot(const char *sysfs_root, const char *zoneinfo, struct meminfo_snapshot *out,
+int cdn_meminfo_snapshot(const char *sysfs_root, const char *zoneinfo, struct cdn_meminfo_snapshot *out,
                      char err[CDN_ERR_LEN]);
 /* Sums the pagesets' "count:" of every zone per node, in bytes, into pcp[]. */
-int meminfo_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], char err[CDN_ERR_LEN]);
+int cdn_meminfo_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], char err[CDN_ERR_LEN]);
 /* Parses one nodeN/meminfo file. */
-int meminfo_parse_file(const char *path, int64_t *mem_total, int64_t *mem_free, char err[CDN_ERR_LEN]);
-json_t *meminfo_free_json(const struct meminfo_snapshot *s);        /* MemFree: {"0": bytes, ...} */
-json_t *meminfo_pcp_json(const struct meminfo_snapshot *s);         /* per-CPU lists, or null */
+int cdn_meminfo_parse_file(const char *path, int64_t *mem_total, int64_t *mem_free, char err[CDN_ERR_LEN]);
+json_t *cdn_meminfo_free_json(const struct cdn_meminfo_snapshot *s);        /* MemFree: {"0": bytes, ...} */
+json_t *cdn_meminfo_pcp_json(const struct cdn_meminfo_snapshot *s);         /* per-CPU lists, or null */
 /* {"0": bytes, ...}: memory that left the free pool between a and b, as the change in
  * MemTotal - (MemFree + per-CPU free lists), so neither memory onlined in between nor pages
  * parked on per-CPU lists hide the use. */
-json_t *meminfo_delta_json(const struct meminfo_snapshot *a, const struct meminfo_snapshot *b);
+json_t *cdn_meminfo_delta_json(const struct cdn_meminfo_snapshot *a, const struct cdn_meminfo_snapshot *b);
 
 /* ---- what each node's used memory is made of (nodestat.c) ---- */
 /* nodeN/meminfo counters kept, in bytes. FilePages includes Shmem; AnonPages includes
  * AnonHugePages. The sum AnonPages + FilePages + PageTables + SecPageTables + KernelStack +
  * SReclaimable + SUnreclaim is what the kernel accounts per node; the rest of the used memory
  * (vmalloc, hugetlb pools, driver pages, ...) has no per-node counter. */
-enum nodestat_field {
-    NODESTAT_MEM_TOTAL = 0, NODESTAT_MEM_FREE, NODESTAT_ANON_PAGES, NODESTAT_FILE_PAGES,
-    NODESTAT_SHMEM, NODESTAT_PAGE_TABLES, NODESTAT_SEC_PAGE_TABLES, NODESTAT_KERNEL_STACK,
-    NODESTAT_SRECLAIMABLE, NODESTAT_SUNRECLAIM, NODESTAT_ANON_HUGE_PAGES, NODESTAT_FIELDS
+enum cdn_nodestat_field {
+    CDN_NODESTAT_MEM_TOTAL = 0, CDN_NODESTAT_MEM_FREE, CDN_NODESTAT_ANON_PAGES, CDN_NODESTAT_FILE_PAGES,
+    CDN_NODESTAT_SHMEM, CDN_NODESTAT_PAGE_TABLES, CDN_NODESTAT_SEC_PAGE_TABLES, CDN_NODESTAT_KERNEL_STACK,
+    CDN_NODESTAT_SRECLAIMABLE, CDN_NODESTAT_SUNRECLAIM, CDN_NODESTAT_ANON_HUGE_PAGES, CDN_NODESTAT_FIELDS
 };
 /* nodeN/numastat counters: allocations (a huge page counts once), not bytes. */
-enum nodestat_numa {
-    NODESTAT_NUMA_HIT = 0, NODESTAT_NUMA_MISS, NODESTAT_NUMA_FOREIGN, NODESTAT_INTERLEAVE_HIT,
-    NODESTAT_LOCAL_NODE, NODESTAT_OTHER_NODE, NODESTAT_NUMA_COUNTERS
+enum cdn_nodestat_numa {
+    CDN_NODESTAT_NUMA_HIT = 0, CDN_NODESTAT_NUMA_MISS, CDN_NODESTAT_NUMA_FOREIGN, CDN_NODESTAT_INTERLEAVE_HIT,
+    CDN_NODESTAT_LOCAL_NODE, CDN_NODESTAT_OTHER_NODE, CDN_NODESTAT_NUMA_COUNTERS
 };
-struct nodestat_snapshot {
+struct cdn_nodestat_snapshot {
     cdn_nodeset nodes;
     uint32_t fields_seen;       /* bit f: field f was present in every node's meminfo */
-    int64_t field[CDN_MAX_NODES][NODESTAT_FIELDS];     /* bytes; 0 where absent */
+    int64_t field[CDN_MAX_NODES][CDN_NODESTAT_FIELDS];     /* bytes; 0 where absent */
     int have_pcp;               /* 1 if /proc/zoneinfo was read */
     int64_t pcp_free[CDN_MAX_NODES];    /* free pages on per-CPU lists, bytes */
     /* The most any one counter of the node may lag: every CPU keeps up to its "vm stats
      * threshold" pages per counter before folding them in (bytes, summed over CPUs and zones). */
     int64_t drift[CDN_MAX_NODES];
     int have_numastat;          /* 1 if every node's numastat was read */
-    int64_t numa[CDN_MAX_NODES][NODESTAT_NUMA_COUNTERS];
+    int64_t numa[CDN_MAX_NODES][CDN_NODESTAT_NUMA_COUNTERS];
     char thp_mode[32];          /* the selected word of transparent_hugepage/enabled, "" if unknown */
 };
-const char *nodestat_field_name(enum nodestat_field f);    /* "AnonPages", ... as in meminfo */
-const char *nodestat_numa_name(enum nodestat_numa c);      /* "numa_hit", ... as in numastat */
+const char *cdn_nodestat_field_name(enum cdn_nodestat_field f);    /* "AnonPages", ... as in meminfo */
+const char *cdn_nodestat_numa_name(enum cdn_nodestat_numa c);      /* "numa_hit", ... as in numastat */
 /* Reads every node's meminfo and numastat under sysfs_root ("/sys"), the per-CPU lists from
  * zoneinfo ("/proc/zoneinfo", may be NULL) and the THP mode. Fails only if a meminfo cannot be read. */
-int nodestat_snapshot(const char *sysfs_root, const char *zoneinfo, struct nodestat_snapshot *out,
+int cdn_nodestat_snapshot(const char *sysfs_root, const char *zoneinfo, struct cdn_nodestat_snapshot *out,
                       char err[CDN_ERR_LEN]);
-int nodestat_parse_meminfo(FILE *f, int node, int64_t field[NODESTAT_FIELDS], uint32_t *seen,
+int cdn_nodestat_parse_meminfo(FILE *f, int node, int64_t field[CDN_NODESTAT_FIELDS], uint32_t *seen,
                            char err[CDN_ERR_LEN]);
-int nodestat_parse_numastat(FILE *f, int64_t numa[NODESTAT_NUMA_COUNTERS], char err[CDN_ERR_LEN]);
-int nodestat_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], int64_t drift[CDN_MAX_NODES],
+int cdn_nodestat_parse_numastat(FILE *f, int64_t numa[CDN_NODESTAT_NUMA_COUNTERS], char err[CDN_ERR_LEN]);
+int cdn_nodestat_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], int64_t drift[CDN_MAX_NODES],
                             char err[CDN_ERR_LEN]);
 /* MemTotal - MemFree, minus the per-CPU free lists when with_pcp. */
-int64_t nodestat_used(const struct nodestat_snapshot *s, int node, bool with_pcp);
+int64_t cdn_nodestat_used(const struct cdn_nodestat_snapshot *s, int node, bool with_pcp);
 
 /* ---- page placement (placement.c, numa_maps.c) ---- */
-struct place_range {
+struct cdn_place_range {
     void *addr;             /* page-aligned */
     size_t len;             /* bytes, a multiple of the page size */
 };
-enum place_source {
-    PLACE_MOVE_PAGES = 0,   /* move_pages(2), every page */
-    PLACE_GET_MEMPOLICY,    /* get_mempolicy(MPOL_F_NODE|MPOL_F_ADDR), every page */
-    PLACE_NUMA_MAPS,        /* /proc/self/numa_maps, the mappings inside the ranges */
-    PLACE_SOURCE_COUNT
+enum cdn_place_source {
+    CDN_PLACE_MOVE_PAGES = 0,   /* move_pages(2), every page */
+    CDN_PLACE_GET_MEMPOLICY,    /* get_mempolicy(MPOL_F_NODE|MPOL_F_ADDR), every page */
+    CDN_PLACE_NUMA_MAPS,        /* /proc/self/numa_maps, the mappings inside the ranges */
+    CDN_PLACE_SOURCE_COUNT
 };
 /* How a count was made: every page asked, one page per PMD-mapped transparent huge page (its
  * subpages share one node), per mapping (numa_maps), or a sample of pages. */
-enum place_counting {
-    PLACE_PER_PAGE = 0, PLACE_PER_HUGE_PAGE, PLACE_PER_MAPPING, PLACE_SAMPLED, PLACE_COUNTING_COUNT
+enum cdn_place_counting {
+    CDN_PLACE_PER_PAGE = 0, CDN_PLACE_PER_HUGE_PAGE, CDN_PLACE_PER_MAPPING, CDN_PLACE_SAMPLED, CDN_PLACE_COUNTING_COUNT
 };
-struct place_result {
-    enum place_source source;
-    enum place_counting counting;
-    int64_t pages;          /* pages asked about, in units of place_page_size() */
+struct cdn_place_result {
+    enum cdn_place_source source;
+    enum cdn_place_counting counting;
+    int64_t pages;          /* pages asked about, in units of cdn_place_page_size() */
     int64_t per_node[CDN_MAX_NODES];
     int64_t not_present;    /* pages not faulted in (never touched) */
     /* 1 if the counts are of exactly the ranges asked about: always for the per-page sources;
@@ -314,65 +314,65 @@ struct place_result {
     char fallback_reason[CDN_ERR_LEN]; /* why earlier sources were skipped, "" if none */
 };
 /* The base page size, sysconf(_SC_PAGESIZE): the unit of every page count here. */
-size_t place_page_size(void);
-const char *place_source_name(enum place_source s);
+size_t cdn_place_page_size(void);
+const char *cdn_place_source_name(enum cdn_place_source s);
 /* Counts the node of every page in ranges, trying move_pages, then per-page
- * get_mempolicy (both asking once per huge page where place_step allows), then numa_maps;
+ * get_mempolicy (both asking once per huge page where cdn_place_step allows), then numa_maps;
  * res->source and res->counting say which answered and how. */
-int place_query(const struct place_range *ranges, size_t n, struct place_result *res,
+int cdn_place_query(const struct cdn_place_range *ranges, size_t n, struct cdn_place_result *res,
                 char err[CDN_ERR_LEN]);
 /* Same with one named source only (for cross-checks and tests). */
-int place_query_with(enum place_source src, const struct place_range *ranges, size_t n,
-                     struct place_result *res, char err[CDN_ERR_LEN]);
+int cdn_place_query_with(enum cdn_place_source src, const struct cdn_place_range *ranges, size_t n,
+                     struct cdn_place_result *res, char err[CDN_ERR_LEN]);
 /* Parses numa_maps text from f, adding to res the N<id>= counts (in base pages) of the mappings
  * that start inside the ranges, and setting res->exact as above. */
-int place_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
-                          struct place_result *res, char err[CDN_ERR_LEN]);
-/* numa_maps text (/proc/self/numa_maps read once, or a fixture) counted as place_query_with
+int cdn_place_parse_numa_maps(FILE *f, const struct cdn_place_range *ranges, size_t n,
+                          struct cdn_place_result *res, char err[CDN_ERR_LEN]);
+/* numa_maps text (/proc/self/numa_maps read once, or a fixture) counted as cdn_place_query_with
  * counts it: res->pages from the ranges, not_present the rest, exact as above. */
-int place_count_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
-                          struct place_result *res, char err[CDN_ERR_LEN]);
-json_t *place_to_json(const struct place_result *r, cdn_nodeset target);
-const char *place_counting_name(enum place_counting c);
+int cdn_place_count_numa_maps(FILE *f, const struct cdn_place_range *ranges, size_t n,
+                          struct cdn_place_result *res, char err[CDN_ERR_LEN]);
+json_t *cdn_place_to_json(const struct cdn_place_result *r, cdn_nodeset target);
+const char *cdn_place_counting_name(enum cdn_place_counting c);
 
-/* ---- a sample of pages and the transparent huge page step (place_sample.c, smaps.c) ---- */
-#define PLACE_SAMPLE_DEFAULT 1024   /* random pages beside the one per range */
-#define PLACE_SAMPLE_MAX 65536
-struct place_sample {
+/* ---- a sample of pages and the transparent huge page step (cdn_place_sample.c, smaps.c) ---- */
+#define CDN_PLACE_SAMPLE_DEFAULT 1024   /* random pages beside the one per range */
+#define CDN_PLACE_SAMPLE_MAX 65536
+struct cdn_place_sample {
     uint64_t seed;
     size_t per_range;       /* pages[0..per_range): one page of each range, at a seeded offset */
     size_t random;          /* then this many drawn uniformly over every page of the ranges */
-    void **pages;           /* per_range + random addresses; place_sample_free releases them */
+    void **pages;           /* per_range + random addresses; cdn_place_sample_free releases them */
     uint64_t digest;        /* FNV-1a of the pages' indices among every page of the ranges: the
                              * same ranges and seed give the same digest, wherever they lie */
 };
 /* Draws the sample: the same ranges and seed give the same pages. 0, or -1 with err (ENOMEM, or
  * ranges holding no page). */
-int place_sample_make(const struct place_range *ranges, size_t n, size_t random, uint64_t seed,
-                      struct place_sample *s, char err[CDN_ERR_LEN]);
-void place_sample_free(struct place_sample *s);
+int cdn_place_sample_make(const struct cdn_place_range *ranges, size_t n, size_t random, uint64_t seed,
+                      struct cdn_place_sample *s, char err[CDN_ERR_LEN]);
+void cdn_place_sample_free(struct cdn_place_sample *s);
 /* The node of each page (negative: not faulted in) by move_pages or get_mempolicy. 0 or -1. */
-int place_nodes(enum place_source src, void **pages, size_t n, int *nodes, char err[CDN_ERR_LEN]);
+int cdn_place_nodes(enum cdn_place_source src, void **pages, size_t n, int *nodes, char err[CDN_ERR_LEN]);
 /* Counts the sample's pages with move_pages, else get_mempolicy; res->pages is the sample's
- * size, res->counting PLACE_SAMPLED, res->fallback_reason why move_pages was skipped. */
-int place_query_sample(const struct place_sample *s, struct place_result *res, char err[CDN_ERR_LEN]);
+ * size, res->counting CDN_PLACE_SAMPLED, res->fallback_reason why move_pages was skipped. */
+int cdn_place_query_sample(const struct cdn_place_sample *s, struct cdn_place_result *res, char err[CDN_ERR_LEN]);
 /* The agreement rule: every node the sample found a page on holds pages in counts, and a
  * sampled page not faulted in means counts has pages not faulted in too. */
-bool place_sample_agrees(const struct place_result *counts, const struct place_result *sample);
+bool cdn_place_sample_agrees(const struct cdn_place_result *counts, const struct cdn_place_result *sample);
 /* Resident memory of the mappings overlapping the ranges, from smaps text. */
-struct place_smaps {
+struct cdn_place_smaps {
     int64_t rss_kb, anon_huge_kb;   /* sums of Rss: and AnonHugePages: */
     int inside;                     /* 1 if every such mapping lies inside the ranges */
 };
-int place_parse_smaps(FILE *f, const struct place_range *ranges, size_t n, struct place_smaps *out,
+int cdn_place_parse_smaps(FILE *f, const struct cdn_place_range *ranges, size_t n, struct cdn_place_smaps *out,
                       char err[CDN_ERR_LEN]);
 /* The step a per-page source may take over the ranges: the PMD huge page size when every resident
  * page in them is part of a PMD-mapped transparent huge page (/proc/self/smaps: AnonHugePages
  * equals Rss, mappings inside the ranges), else the base page size. */
-size_t place_step(const struct place_range *ranges, size_t n);
+size_t cdn_place_step(const struct cdn_place_range *ranges, size_t n);
 
 /* ---- one process's memory per node (procstat.c) ---- */
-struct procstat {
+struct cdn_procstat {
     int readable;               /* 1 if status and numa_maps were read */
     char reason[CDN_ERR_LEN];   /* why not, "" if readable */
     int pid, ppid;
@@ -385,20 +385,20 @@ struct procstat {
 };
 /* Reads proc_dir/status and proc_dir/numa_maps (proc_dir "/proc/self", "/proc/1234"). On failure
  * out->reason says why (as err does) and out->readable is 0. */
-int procstat_read(const char *proc_dir, const struct place_range *ranges, size_t n,
-                  struct procstat *out, char err[CDN_ERR_LEN]);
+int cdn_procstat_read(const char *proc_dir, const struct cdn_place_range *ranges, size_t n,
+                  struct cdn_procstat *out, char err[CDN_ERR_LEN]);
 /* The same with numa_maps already read (NULL: read proc_dir/numa_maps). */
-int procstat_read_with(const char *proc_dir, FILE *numa_maps, const struct place_range *ranges,
-                       size_t n, struct procstat *out, char err[CDN_ERR_LEN]);
-int procstat_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
-                             struct procstat *out, char err[CDN_ERR_LEN]);
-int procstat_parse_status(FILE *f, struct procstat *out, char err[CDN_ERR_LEN]);
+int cdn_procstat_read_with(const char *proc_dir, FILE *numa_maps, const struct cdn_place_range *ranges,
+                       size_t n, struct cdn_procstat *out, char err[CDN_ERR_LEN]);
+int cdn_procstat_parse_numa_maps(FILE *f, const struct cdn_place_range *ranges, size_t n,
+                             struct cdn_procstat *out, char err[CDN_ERR_LEN]);
+int cdn_procstat_parse_status(FILE *f, struct cdn_procstat *out, char err[CDN_ERR_LEN]);
 
 /* ---- cgroup memory headroom (cgroup.c) ---- */
 /* The limit that binds the process: of its own memory cgroup and every parent up to the mount's
  * root (a Kubernetes pod's limit sits on the pod's cgroup, the container's below it), the one
  * that leaves the least room (limit - usage; with equal usage, the smallest limit). */
-struct cg_memory {
+struct cdn_cg_memory {
     int version;            /* 1 or 2; 0 if no memory controller was found */
     char path[512];         /* the process's own cgroup directory */
     int64_t limit;          /* bytes; -1 = no limit anywhere on the path */
@@ -409,26 +409,26 @@ struct cg_memory {
 /* Finds the calling process's memory cgroup from proc_cgroup ("/proc/self/cgroup") under
  * cgroup_root ("/sys/fs/cgroup") and reads the limits on its path. A limit or usage file that
  * exists but does not hold one byte count is an error naming the file. */
-int cg_memory_read(const char *proc_cgroup, const char *cgroup_root, struct cg_memory *out,
+int cdn_cg_memory_read(const char *proc_cgroup, const char *cgroup_root, struct cdn_cg_memory *out,
                    char err[CDN_ERR_LEN]);
 /* limit - usage, or INT64_MAX when unlimited. */
-int64_t cg_memory_headroom(const struct cg_memory *m);
-json_t *cg_memory_to_json(const struct cg_memory *m);
+int64_t cdn_cg_memory_headroom(const struct cdn_cg_memory *m);
+json_t *cdn_cg_memory_to_json(const struct cdn_cg_memory *m);
 
 /* ---- memory tiers, HMAT access attributes, weighted interleave, demotion (tiers.c) ---- */
 /* One HMAT access class of a node as sysfs shows it (nodeN/access0: the best initiator of any
  * kind; access1: the best CPU initiator). Latency in ns, bandwidth in MB/s, as the kernel prints. */
-struct tier_access {
+struct cdn_tier_access {
     int have;               /* 1 if nodeN/accessK/initiators exists */
     cdn_nodeset initiators; /* the nodeX links in it */
     int64_t read_latency, write_latency, read_bandwidth, write_bandwidth;   /* -1 if absent */
 };
-struct tier_node {
+struct cdn_tier_node {
     int tier;               /* memory_tierN holding the node; -1 if none */
-    struct tier_access access[2];
+    struct cdn_tier_access access[2];
     int64_t wi_weight;      /* weighted_interleave/nodeN; -1 if absent */
 };
-struct tier_snapshot {
+struct cdn_tier_snapshot {
     char kernel[128];       /* osrelease */
     cdn_nodeset nodes;      /* the nodes asked about */
     int have_tiers;         /* /sys/devices/virtual/memory_tiering exists */
@@ -436,31 +436,31 @@ struct tier_snapshot {
     int have_wi;            /* /sys/kernel/mm/mempolicy/weighted_interleave exists */
     int demotion;           /* /sys/kernel/mm/numa/demotion_enabled: 1, 0, -1 if absent */
     int numa_balancing;     /* /proc/sys/kernel/numa_balancing: 0..3, -1 if absent */
-    struct tier_node node[CDN_MAX_NODES];
+    struct cdn_tier_node node[CDN_MAX_NODES];
 };
 /* Reads what the kernel shows under sysfs_root ("/sys") and proc_root ("/proc") for the nodes in
- * `nodes`. Files that do not exist are absences (tier_absent says why); a file that exists but
+ * `nodes`. Files that do not exist are absences (cdn_tier_absent says why); a file that exists but
  * does not hold what the kernel writes there is an error naming it. */
-int tier_read(const char *sysfs_root, const char *proc_root, cdn_nodeset nodes,
-              struct tier_snapshot *out, char err[CDN_ERR_LEN]);
+int cdn_tier_read(const char *sysfs_root, const char *proc_root, cdn_nodeset nodes,
+              struct cdn_tier_snapshot *out, char err[CDN_ERR_LEN]);
 /* Why a field is absent ("memory_tiers", "hmat", "weighted_interleave", "demotion_enabled",
  * "numa_balancing"), in words naming the kernel release; NULL when it is present. */
-const char *tier_absent(const struct tier_snapshot *t, const char *field, char *buf, size_t len);
-/* Adds the tier fields to a topo_to_json() object: per node "memory_tier", "hmat",
+const char *cdn_tier_absent(const struct cdn_tier_snapshot *t, const char *field, char *buf, size_t len);
+/* Adds the tier fields to a cdn_topo_to_json() object: per node "memory_tier", "hmat",
  * "weighted_interleave_weight" (and "absent": reasons), and a "tiering" object. 0 or -1 (ENOMEM). */
-int tier_attach(json_t *topology, const struct tier_snapshot *t);
+int cdn_tier_attach(json_t *topology, const struct cdn_tier_snapshot *t);
 /* One node's HMAT figures as JSON ({"access0": {...}, "access1": {...}}), null if none. */
-json_t *tier_hmat_json(const struct tier_snapshot *t, int node);
+json_t *cdn_tier_hmat_json(const struct cdn_tier_snapshot *t, int node);
 
 /* ---- is this machine virtual (virt.c) ---- */
-struct virt_info {
+struct cdn_virt_info {
     int virtualized;        /* 1 if any sign says so */
     int cpu_flag;           /* /proc/cpuinfo "hypervisor" flag */
     char hypervisor[16];    /* CPUID 0x40000000 signature ("KVMKVMKVM", "TCGTCGTCGTCG"), "" if none */
     char dmi[160];          /* /sys/class/dmi/id sys_vendor and product_name, "" if unreadable */
 };
 /* Reads proc_cpuinfo ("/proc/cpuinfo"), the CPUID hypervisor leaf and sysfs_root's DMI names. */
-void virt_detect(const char *proc_cpuinfo, const char *sysfs_root, struct virt_info *out);
-json_t *virt_to_json(const struct virt_info *v);
+void cdn_virt_detect(const char *proc_cpuinfo, const char *sysfs_root, struct cdn_virt_info *out);
+json_t *cdn_virt_to_json(const struct cdn_virt_info *v);
 
 #endif /* CDN_HANDLER_H */

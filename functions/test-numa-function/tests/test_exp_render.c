@@ -22,7 +22,7 @@ struct fixture {
 };
 
 /* Two nodes (0 and 2, as the fixture tree has them), 1 GiB each; 8 MiB touched on node 2. */
-static void mem(struct meminfo_snapshot *s, int64_t free0, int64_t free2)
+static void mem(struct cdn_meminfo_snapshot *s, int64_t free0, int64_t free2)
 {
     memset(s, 0, sizeof *s);
     s->nodes = 0x5;
@@ -42,11 +42,11 @@ static int setup(void **state)
     f->plan.total_bytes = 8 * MIB;
     f->plan.target = 0x4;
     f->plan.target_policy = "bind";
-    f->world.policy = (struct proc_policy){.mode = MPOL_BIND, .mode_name = "bind", .nodes = 0x4,
+    f->world.policy = (struct cdn_proc_policy){.mode = MPOL_BIND, .mode_name = "bind", .nodes = 0x4,
                                            .mems_allowed = 0x5, .cpu = 1, .cpu_node = 0};
-    f->world.cgroup = (struct cg_memory){.version = 2, .limit = 512 * MIB, .usage = 64 * MIB};
+    f->world.cgroup = (struct cdn_cg_memory){.version = 2, .limit = 512 * MIB, .usage = 64 * MIB};
     f->world.pid = 4242;
-    f->world.have_topo = topo_read(FIXTURES "/sys_gaps", &f->world.topo, err) == 0;
+    f->world.have_topo = cdn_topo_read(FIXTURES "/sys_gaps", &f->world.topo, err) == 0;
     assert_true(f->world.have_topo);
     struct exp_result *r = &f->res;
     mem(&r->before, 800 * MIB, 800 * MIB);
@@ -54,18 +54,18 @@ static int setup(void **state)
     mem(&r->touched, 800 * MIB, 792 * MIB);
     mem(&r->released, 800 * MIB, 800 * MIB);
     r->policy_after = f->world.policy;
-    r->placement = (struct place_result){.source = PLACE_NUMA_MAPS, .counting = PLACE_PER_MAPPING,
+    r->placement = (struct cdn_place_result){.source = CDN_PLACE_NUMA_MAPS, .counting = CDN_PLACE_PER_MAPPING,
                                          .pages = 2048, .exact = 1};
     r->placement.per_node[2] = 2048;
     /* placement=sample: one page of each of the 4 chunks and 2 random ones */
-    r->cross_check = (struct place_result){.source = PLACE_GET_MEMPOLICY, .counting = PLACE_SAMPLED,
+    r->cross_check = (struct cdn_place_result){.source = CDN_PLACE_GET_MEMPOLICY, .counting = CDN_PLACE_SAMPLED,
                                            .pages = 6, .exact = 1, .fallback_reason = "move_pages: refused"};
     r->cross_check.per_node[2] = 6;
     r->have_cross_check = true;
     r->agrees = true;
     r->sample = (struct place_sample_info){.drawn = true, .seed = 42, .digest = 0xabcdef,
                                           .per_chunk = 4, .random = 2};
-    r->chunk_policy = (struct addr_policy){.mode = MPOL_BIND, .mode_name = "bind", .nodes = 0x4};
+    r->chunk_policy = (struct cdn_addr_policy){.mode = MPOL_BIND, .mode_name = "bind", .nodes = 0x4};
     r->allocate_s = 0.25;
     r->touch_s = 0.75;
     r->total_s = 1.5;
@@ -121,7 +121,7 @@ static void answer_carries_the_fixture_numbers(void **state)
     assert_int_equal(json_integer_value(at(a, "placement.cross_check.sample.random")), 2);
     assert_string_equal(json_string_value(at(a, "placement.cross_check.sample.digest")), "0000000000abcdef");
     assert_string_equal(json_string_value(at(a, "params.placement")), "sample");
-    assert_int_equal(json_integer_value(at(a, "params.sample")), PLACE_SAMPLE_DEFAULT);
+    assert_int_equal(json_integer_value(at(a, "params.sample")), CDN_PLACE_SAMPLE_DEFAULT);
     assert_true(json_is_null(at(a, "params.seed")));           /* drawn from the clock */
     assert_string_equal(json_string_value(at(a, "placement.chunk_policy.policy")), "bind");
     assert_true(json_number_value(at(a, "timings.alloc_touch_s")) == 1.0);
@@ -140,7 +140,7 @@ static void disagreement_untouched_and_no_topology(void **state)
     struct fixture *f = *state;
     f->res.cross_check.per_node[2] = 5;
     f->res.cross_check.per_node[0] = 1;
-    f->res.agrees = place_sample_agrees(&f->res.placement, &f->res.cross_check);   /* node 0 holds none */
+    f->res.agrees = cdn_place_sample_agrees(&f->res.placement, &f->res.cross_check);   /* node 0 holds none */
     f->plan.params.placement_full = true;
     f->plan.params.seed = 7;
     f->plan.params.touch = false;

@@ -170,14 +170,14 @@ static int run_watched(const struct exp_params *p, struct sight *s, struct exp_r
  * of each chunk and the default number of random ones, found its pages where numa_maps did. */
 static void numa_maps_is_exact(const struct exp_result *res, int64_t chunks)
 {
-    assert_int_equal(res->placement.source, PLACE_NUMA_MAPS);
-    assert_int_equal(res->placement.counting, PLACE_PER_MAPPING);
+    assert_int_equal(res->placement.source, CDN_PLACE_NUMA_MAPS);
+    assert_int_equal(res->placement.counting, CDN_PLACE_PER_MAPPING);
     assert_true(res->sample.drawn);
-    assert_int_equal(res->sample.random, PLACE_SAMPLE_DEFAULT);
+    assert_int_equal(res->sample.random, CDN_PLACE_SAMPLE_DEFAULT);
     assert_int_equal(res->sample.per_chunk, chunks);
     if (!res->have_cross_check)
         return;
-    assert_int_equal(res->cross_check.counting, PLACE_SAMPLED);
+    assert_int_equal(res->cross_check.counting, CDN_PLACE_SAMPLED);
     assert_int_equal(res->cross_check.pages, res->sample.per_chunk + res->sample.random);
     assert_int_equal(res->cross_check.not_present, 0);
     for (int k = 0; k < CDN_MAX_NODES; k++)
@@ -213,7 +213,7 @@ static void mmap_chunks_lie_in_one_guarded_arena(void **state)
     assert_true(s.guard_before);
     assert_true(s.guard_after);
     assert_int_equal(s.anon_huge_kb, 0);    /* thp=false */
-    assert_int_equal(res->placement.pages, 15 * EXP_MIB / (int64_t)place_page_size());
+    assert_int_equal(res->placement.pages, 15 * EXP_MIB / (int64_t)cdn_place_page_size());
     assert_int_equal(res->placement.not_present, 0);
     numa_maps_is_exact(res, 5);
     free(res);
@@ -267,14 +267,14 @@ static void placement_full_steps_over_huge_pages(void **state)
     if (run_watched(&p, &s, res, err) != 0)
         fail_msg("exp_run: %s", err);
     assert_false(res->sample.drawn);
-    if (res->placement.source == PLACE_NUMA_MAPS) {     /* no per-page source allowed here */
+    if (res->placement.source == CDN_PLACE_NUMA_MAPS) {     /* no per-page source allowed here */
         free(res);
         skip();
     }
     print_message("placement=full, thp=true: counting %s, AnonHugePages %lld kB\n",
-                  place_counting_name(res->placement.counting), s.anon_huge_kb);
-    assert_int_equal(res->placement.counting, s.anon_huge_kb == 8 * 1024 ? PLACE_PER_HUGE_PAGE : PLACE_PER_PAGE);
-    assert_int_equal(res->cross_check.source, PLACE_NUMA_MAPS);
+                  cdn_place_counting_name(res->placement.counting), s.anon_huge_kb);
+    assert_int_equal(res->placement.counting, s.anon_huge_kb == 8 * 1024 ? CDN_PLACE_PER_HUGE_PAGE : CDN_PLACE_PER_PAGE);
+    assert_int_equal(res->cross_check.source, CDN_PLACE_NUMA_MAPS);
     assert_true(res->agrees);
     assert_memory_equal(res->placement.per_node, res->cross_check.per_node, sizeof res->cross_check.per_node);
     free(res);
@@ -294,14 +294,14 @@ static void malloc_chunks_counted_by_numa_maps_or_page_by_page(void **state)
     assert_non_null(res);
     if (run_watched(&p, &s, res, err) != 0)
         fail_msg("exp_run: %s", err);
-    print_message("alloc=malloc: %s, %s\n", place_source_name(res->placement.source),
+    print_message("alloc=malloc: %s, %s\n", cdn_place_source_name(res->placement.source),
                   res->sample.drawn ? "sampled" : res->placement.fallback_reason);
     if (res->sample.drawn) {
-        assert_int_equal(res->placement.source, PLACE_NUMA_MAPS);
+        assert_int_equal(res->placement.source, CDN_PLACE_NUMA_MAPS);
         assert_int_equal(res->sample.per_chunk, 3);
     } else {
         assert_non_null(strstr(res->placement.fallback_reason, "every page asked"));
-        assert_true(res->placement.source == PLACE_NUMA_MAPS || res->placement.counting == PLACE_PER_PAGE);
+        assert_true(res->placement.source == CDN_PLACE_NUMA_MAPS || res->placement.counting == CDN_PLACE_PER_PAGE);
     }
     assert_int_equal(res->placement.not_present, 0);
     free(res);
@@ -321,11 +321,11 @@ static void malloc_with_a_node_is_bound(void **state)
     struct exp_params p = params(2, 4, false);
     p.alloc = EXP_ALLOC_MALLOC;
     p.node = node;
-    struct sight s = {.node = node, .bound_pages = 4 * 2 * EXP_MIB / (int64_t)place_page_size()};
+    struct sight s = {.node = node, .bound_pages = 4 * 2 * EXP_MIB / (int64_t)cdn_place_page_size()};
     struct exp_result *res = calloc(1, sizeof *res);
     assert_non_null(res);
     int rc = run_watched(&p, &s, res, err);
-    if (w.policy.mode == POLICY_UNKNOWN) {
+    if (w.policy.mode == CDN_POLICY_UNKNOWN) {
         assert_int_equal(rc, 500);
         assert_non_null(strstr(err, "CAP_SYS_NICE"));
     } else {

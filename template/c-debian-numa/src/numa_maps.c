@@ -26,7 +26,7 @@ static int cmp_span(const void *a, const void *b)
 }
 
 /* The ranges sorted and merged (overlapping or touching) into disjoint spans. */
-static struct span *make_spans(const struct place_range *r, size_t n, size_t *n_spans,
+static struct span *make_spans(const struct cdn_place_range *r, size_t n, size_t *n_spans,
                                char err[CDN_ERR_LEN])
 {
     struct span *s = calloc(n ? n : 1, sizeof *s);
@@ -67,15 +67,15 @@ static struct span *find_span(struct span *s, size_t n, uintptr_t addr)
 }
 
 /* numa_maps numbers are text: a negative count is ignored and sums stop at 2^48 pages (1 EiB),
- * so that no later sum of them (64 nodes, place_to_json) can overflow. */
-#define PLACE_PAGES_CAP ((int64_t)1 << 48)
+ * so that no later sum of them (64 nodes, cdn_place_to_json) can overflow. */
+#define CDN_PLACE_PAGES_CAP ((int64_t)1 << 48)
 static int64_t add_capped(int64_t acc, long long pages, int64_t scale)
 {
     int64_t prod;
     if (pages < 0)
         return acc;
-    if (__builtin_mul_overflow((int64_t)pages, scale, &prod) || prod > PLACE_PAGES_CAP - acc)
-        return PLACE_PAGES_CAP;
+    if (__builtin_mul_overflow((int64_t)pages, scale, &prod) || prod > CDN_PLACE_PAGES_CAP - acc)
+        return CDN_PLACE_PAGES_CAP;
     return acc + prod;
 }
 
@@ -83,7 +83,7 @@ static int64_t add_capped(int64_t acc, long long pages, int64_t scale)
  * kernelpagesize_kB to base pages: a transparent huge page is already counted in base pages
  * (kernelpagesize_kB=4 on x86-64), a hugetlbfs page ("huge", kernelpagesize_kB=2048) is not.
  * Returns 0, or -1 for pages on a node id a cdn_nodeset cannot hold. */
-static int add_line(char *line, size_t page, struct place_result *res)
+static int add_line(char *line, size_t page, struct cdn_place_result *res)
 {
     int64_t counts[CDN_MAX_NODES] = {0};
     int64_t scale = 1;
@@ -120,10 +120,10 @@ static int read_line(FILE *f, char *buf, size_t len, int *cut)
 }
 
 /* Adds the counts of the mappings that start inside the spans; 1 if the lines allow exact counts. */
-static int parse_lines(FILE *f, struct span *spans, size_t n_spans, struct place_result *res)
+static int parse_lines(FILE *f, struct span *spans, size_t n_spans, struct cdn_place_result *res)
 {
     char line[4096];
-    size_t page = place_page_size();
+    size_t page = cdn_place_page_size();
     int exact = 1, cut = 0, any = 0;
     uintptr_t prev = 0;
     long i = 0;
@@ -156,8 +156,8 @@ static int parse_lines(FILE *f, struct span *spans, size_t n_spans, struct place
     return exact;
 }
 
-int place_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
-                          struct place_result *res, char err[CDN_ERR_LEN])
+int cdn_place_parse_numa_maps(FILE *f, const struct cdn_place_range *ranges, size_t n,
+                          struct cdn_place_result *res, char err[CDN_ERR_LEN])
 {
     size_t n_spans = 0;
     struct span *spans = make_spans(ranges, n, &n_spans, err);
@@ -171,14 +171,14 @@ int place_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
     return 0;
 }
 
-int place_count_numa_maps(FILE *f, const struct place_range *r, size_t n, struct place_result *res,
+int cdn_place_count_numa_maps(FILE *f, const struct cdn_place_range *r, size_t n, struct cdn_place_result *res,
                           char err[CDN_ERR_LEN])
 {
-    size_t page = place_page_size();
+    size_t page = cdn_place_page_size();
     res->pages = 0;
     for (size_t i = 0; i < n; i++)
         res->pages += (int64_t)(r[i].len / page);
-    if (place_parse_numa_maps(f, r, n, res, err) != 0)
+    if (cdn_place_parse_numa_maps(f, r, n, res, err) != 0)
         return -1;
     int64_t present = 0;
     for (int k = 0; k < CDN_MAX_NODES; k++)
@@ -188,13 +188,13 @@ int place_count_numa_maps(FILE *f, const struct place_range *r, size_t n, struct
     return 0;
 }
 
-int place_query_numa_maps(const struct place_range *r, size_t n, struct place_result *res,
+int cdn_place_query_numa_maps(const struct cdn_place_range *r, size_t n, struct cdn_place_result *res,
                           char err[CDN_ERR_LEN])
 {
     FILE *f = fopen("/proc/self/numa_maps", "re");
     if (!f)
         return cdn_err(err, errno, "open /proc/self/numa_maps");
-    int rc = place_count_numa_maps(f, r, n, res, err);
+    int rc = cdn_place_count_numa_maps(f, r, n, res, err);
     fclose(f);
     return rc;
 }

@@ -1,4 +1,4 @@
-/* place_sample.c: the cross-check's sample of pages, asked of a per-page source, and the rule by
+/* cdn_place_sample.c: the cross-check's sample of pages, asked of a per-page source, and the rule by
  * which it agrees with a count of every page (numa_maps). The sample holds one page of each range
  * (each chunk of an experiment), at a seeded offset, and a seeded set drawn uniformly over every
  * page of the ranges; repeats are kept, so each draw is independent. */
@@ -28,7 +28,7 @@ static uint64_t digest_add(uint64_t h, uint64_t v)
 }
 
 /* The page with index `at` among every page of the ranges; start[k] is range k's first index. */
-static void *page_at(const struct place_range *r, const int64_t *start, size_t n, int64_t at, size_t page)
+static void *page_at(const struct cdn_place_range *r, const int64_t *start, size_t n, int64_t at, size_t page)
 {
     size_t lo = 0, hi = n;  /* the range k with start[k] <= at < start[k + 1] */
     while (hi - lo > 1) {
@@ -41,9 +41,9 @@ static void *page_at(const struct place_range *r, const int64_t *start, size_t n
     return (char *)r[lo].addr + (size_t)(at - start[lo]) * page;
 }
 
-static void draw(const struct place_range *r, size_t n, const int64_t *start, struct place_sample *s)
+static void draw(const struct cdn_place_range *r, size_t n, const int64_t *start, struct cdn_place_sample *s)
 {
-    size_t page = place_page_size(), k = 0;
+    size_t page = cdn_place_page_size(), k = 0;
     uint64_t state = s->seed;
     s->digest = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < n; i++) {
@@ -62,13 +62,13 @@ static void draw(const struct place_range *r, size_t n, const int64_t *start, st
     }
 }
 
-int place_sample_make(const struct place_range *ranges, size_t n, size_t random, uint64_t seed,
-                      struct place_sample *s, char err[CDN_ERR_LEN])
+int cdn_place_sample_make(const struct cdn_place_range *ranges, size_t n, size_t random, uint64_t seed,
+                      struct cdn_place_sample *s, char err[CDN_ERR_LEN])
 {
-    size_t page = place_page_size();
+    size_t page = cdn_place_page_size();
     memset(s, 0, sizeof *s);
-    if (random > PLACE_SAMPLE_MAX)
-        return cdn_err(err, EINVAL, "a sample of %zu random pages (at most %d)", random, PLACE_SAMPLE_MAX);
+    if (random > CDN_PLACE_SAMPLE_MAX)
+        return cdn_err(err, EINVAL, "a sample of %zu random pages (at most %d)", random, CDN_PLACE_SAMPLE_MAX);
     int64_t *start = calloc(n + 1, sizeof *start);
     if (!start)
         return cdn_err(err, ENOMEM, "%zu address ranges", n);
@@ -90,20 +90,20 @@ int place_sample_make(const struct place_range *ranges, size_t n, size_t random,
     return 0;
 }
 
-void place_sample_free(struct place_sample *s)
+void cdn_place_sample_free(struct cdn_place_sample *s)
 {
     free(s->pages);
     memset(s, 0, sizeof *s);
 }
 
-static int count_sample(enum place_source src, const struct place_sample *s, struct place_result *res,
+static int count_sample(enum cdn_place_source src, const struct cdn_place_sample *s, struct cdn_place_result *res,
                         char err[CDN_ERR_LEN])
 {
     size_t n = s->per_range + s->random;
     int *nodes = malloc((n ? n : 1) * sizeof *nodes);
     if (!nodes)
         return cdn_err(err, ENOMEM, "nodes of %zu sampled pages", n);
-    int rc = place_nodes(src, s->pages, n, nodes, err);
+    int rc = cdn_place_nodes(src, s->pages, n, nodes, err);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (nodes[i] >= CDN_MAX_NODES)
             rc = cdn_err(err, 0, "a page is on node %d, above the largest id handled (%d)", nodes[i],
@@ -117,14 +117,14 @@ static int count_sample(enum place_source src, const struct place_sample *s, str
     return rc;
 }
 
-int place_query_sample(const struct place_sample *s, struct place_result *res, char err[CDN_ERR_LEN])
+int cdn_place_query_sample(const struct cdn_place_sample *s, struct cdn_place_result *res, char err[CDN_ERR_LEN])
 {
-    static const enum place_source order[2] = {PLACE_MOVE_PAGES, PLACE_GET_MEMPOLICY};
+    static const enum cdn_place_source order[2] = {CDN_PLACE_MOVE_PAGES, CDN_PLACE_GET_MEMPOLICY};
     char e[2][CDN_ERR_LEN];
     for (size_t i = 0; i < 2; i++) {
         memset(res, 0, sizeof *res);
         res->source = order[i];
-        res->counting = PLACE_SAMPLED;
+        res->counting = CDN_PLACE_SAMPLED;
         res->pages = (int64_t)(s->per_range + s->random);
         res->exact = 1;
         if (count_sample(order[i], s, res, e[i]) == 0) {
@@ -135,7 +135,7 @@ int place_query_sample(const struct place_sample *s, struct place_result *res, c
     return cdn_err(err, 0, "no per-page source answered: %s; %s", e[0], e[1]);
 }
 
-bool place_sample_agrees(const struct place_result *counts, const struct place_result *sample)
+bool cdn_place_sample_agrees(const struct cdn_place_result *counts, const struct cdn_place_result *sample)
 {
     for (int k = 0; k < CDN_MAX_NODES; k++)
         if (sample->per_node[k] > 0 && counts->per_node[k] == 0)

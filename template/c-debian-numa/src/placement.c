@@ -2,7 +2,7 @@
  * preference: move_pages(2) (refused by container seccomp profiles), per-page
  * get_mempolicy(MPOL_F_NODE|MPOL_F_ADDR), and the process's own /proc/self/numa_maps (read in
  * numa_maps.c). The per-page sources ask once per transparent huge page where smaps shows every
- * resident page in one (place_step, smaps.c). Pages are counted in units of the base page size,
+ * resident page in one (cdn_place_step, smaps.c). Pages are counted in units of the base page size,
  * sysconf(_SC_PAGESIZE). */
 #include "internal.h"
 
@@ -16,29 +16,29 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define PLACE_BATCH 1024u   /* pages per move_pages call, and per counting batch */
+#define CDN_PLACE_BATCH 1024u   /* pages per move_pages call, and per counting batch */
 
-size_t place_page_size(void)
+size_t cdn_place_page_size(void)
 {
     /* Never fails on Linux: the kernel hands every process its page size (AT_PAGESZ). */
     return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-const char *place_source_name(enum place_source s)
+const char *cdn_place_source_name(enum cdn_place_source s)
 {
-    static const char *const names[PLACE_SOURCE_COUNT] = {"move_pages", "get_mempolicy", "numa_maps"};
-    return (unsigned)s < PLACE_SOURCE_COUNT ? names[s] : "unknown";
+    static const char *const names[CDN_PLACE_SOURCE_COUNT] = {"move_pages", "get_mempolicy", "numa_maps"};
+    return (unsigned)s < CDN_PLACE_SOURCE_COUNT ? names[s] : "unknown";
 }
 
-const char *place_counting_name(enum place_counting c)
+const char *cdn_place_counting_name(enum cdn_place_counting c)
 {
-    static const char *const names[PLACE_COUNTING_COUNT] = {"per_page", "per_huge_page",
+    static const char *const names[CDN_PLACE_COUNTING_COUNT] = {"per_page", "per_huge_page",
                                                              "per_mapping", "sample"};
-    return (unsigned)c < PLACE_COUNTING_COUNT ? names[c] : "unknown";
+    return (unsigned)c < CDN_PLACE_COUNTING_COUNT ? names[c] : "unknown";
 }
 
 /* weight pages on a node from move_pages/get_mempolicy: negative is not faulted in (-ENOENT). */
-static int count_node(struct place_result *res, int node, int64_t weight, char err[CDN_ERR_LEN])
+static int count_node(struct cdn_place_result *res, int node, int64_t weight, char err[CDN_ERR_LEN])
 {
     if (node >= CDN_MAX_NODES)
         return cdn_err(err, 0, "a page is on node %d, above the largest id handled (%d)", node,
@@ -53,7 +53,7 @@ static int count_node(struct place_result *res, int node, int64_t weight, char e
 static int nodes_move_pages(void **pages, size_t n, int *nodes, char err[CDN_ERR_LEN])
 {
     for (size_t done = 0; done < n;) {
-        size_t k = n - done < PLACE_BATCH ? n - done : PLACE_BATCH;
+        size_t k = n - done < CDN_PLACE_BATCH ? n - done : CDN_PLACE_BATCH;
         if (move_pages(0, (unsigned long)k, pages + done, NULL, nodes + done, 0) != 0)
             return cdn_err(err, errno, "move_pages");
         done += k;
@@ -65,11 +65,11 @@ static int nodes_move_pages(void **pages, size_t n, int *nodes, char err[CDN_ERR
  * once for each run of consecutive pages. */
 static int nodes_get_mempolicy(void **pages, size_t n, int *nodes, char err[CDN_ERR_LEN])
 {
-    unsigned char resident[PLACE_BATCH];
-    size_t page = place_page_size();
+    unsigned char resident[CDN_PLACE_BATCH];
+    size_t page = cdn_place_page_size();
     for (size_t i = 0; i < n;) {
         size_t run = 1;
-        while (i + run < n && run < PLACE_BATCH && (char *)pages[i + run] == (char *)pages[i] + run * page)
+        while (i + run < n && run < CDN_PLACE_BATCH && (char *)pages[i + run] == (char *)pages[i] + run * page)
             run++;
         if (mincore(pages[i], run * page, resident) != 0)
             return cdn_err(err, errno, "mincore");
@@ -84,26 +84,26 @@ static int nodes_get_mempolicy(void **pages, size_t n, int *nodes, char err[CDN_
     return 0;
 }
 
-int place_nodes(enum place_source src, void **pages, size_t n, int *nodes, char err[CDN_ERR_LEN])
+int cdn_place_nodes(enum cdn_place_source src, void **pages, size_t n, int *nodes, char err[CDN_ERR_LEN])
 {
     switch (src) {
-    case PLACE_MOVE_PAGES: return nodes_move_pages(pages, n, nodes, err);
-    case PLACE_GET_MEMPOLICY: return nodes_get_mempolicy(pages, n, nodes, err);
-    default: return cdn_err(err, EINVAL, "%s is no per-page source", place_source_name(src));
+    case CDN_PLACE_MOVE_PAGES: return nodes_move_pages(pages, n, nodes, err);
+    case CDN_PLACE_GET_MEMPOLICY: return nodes_get_mempolicy(pages, n, nodes, err);
+    default: return cdn_err(err, EINVAL, "%s is no per-page source", cdn_place_source_name(src));
     }
 }
 
 /* Pages waiting to be asked, each standing for weight base pages. */
 struct batch {
-    void *addr[PLACE_BATCH];
-    int64_t weight[PLACE_BATCH];
-    int node[PLACE_BATCH];
+    void *addr[CDN_PLACE_BATCH];
+    int64_t weight[CDN_PLACE_BATCH];
+    int node[CDN_PLACE_BATCH];
     size_t k;
 };
 
-static int flush(enum place_source src, struct batch *b, struct place_result *res, char err[CDN_ERR_LEN])
+static int flush(enum cdn_place_source src, struct batch *b, struct cdn_place_result *res, char err[CDN_ERR_LEN])
 {
-    if (b->k && place_nodes(src, b->addr, b->k, b->node, err) != 0)
+    if (b->k && cdn_place_nodes(src, b->addr, b->k, b->node, err) != 0)
         return -1;
     for (size_t j = 0; j < b->k; j++)
         if (count_node(res, b->node[j], b->weight[j], err) != 0)
@@ -113,11 +113,11 @@ static int flush(enum place_source src, struct batch *b, struct place_result *re
 }
 
 /* Asks every page, or with step > page one page per step-aligned block that lies wholly inside a
- * range (where place_step found every resident page in a PMD-mapped huge page). */
-static int query_per_page(enum place_source src, const struct place_range *r, size_t n, size_t step,
-                          struct place_result *res, char err[CDN_ERR_LEN])
+ * range (where cdn_place_step found every resident page in a PMD-mapped huge page). */
+static int query_per_page(enum cdn_place_source src, const struct cdn_place_range *r, size_t n, size_t step,
+                          struct cdn_place_result *res, char err[CDN_ERR_LEN])
 {
-    size_t page = place_page_size();
+    size_t page = cdn_place_page_size();
     struct batch *b = malloc(sizeof *b);
     if (!b)
         return cdn_err(err, ENOMEM, "placement batch");
@@ -130,7 +130,7 @@ static int query_per_page(enum place_source src, const struct place_range *r, si
             b->addr[b->k] = at;
             b->weight[b->k++] = (int64_t)(w / page);
             at += w;
-            if (b->k == PLACE_BATCH)
+            if (b->k == CDN_PLACE_BATCH)
                 rc = flush(src, b, res, err);
         }
     }
@@ -140,25 +140,25 @@ static int query_per_page(enum place_source src, const struct place_range *r, si
     return rc;
 }
 
-int place_query_with(enum place_source src, const struct place_range *ranges, size_t n,
-                     struct place_result *res, char err[CDN_ERR_LEN])
+int cdn_place_query_with(enum cdn_place_source src, const struct cdn_place_range *ranges, size_t n,
+                     struct cdn_place_result *res, char err[CDN_ERR_LEN])
 {
     int64_t pages = 0;
-    size_t page = place_page_size();
+    size_t page = cdn_place_page_size();
     for (size_t i = 0; i < n; i++)
         pages += (int64_t)(ranges[i].len / page);
     memset(res, 0, sizeof *res);
     res->source = src;
     res->pages = pages;
     res->exact = 1;
-    if (src == PLACE_NUMA_MAPS) {
-        res->counting = PLACE_PER_MAPPING;
-        return place_query_numa_maps(ranges, n, res, err);
+    if (src == CDN_PLACE_NUMA_MAPS) {
+        res->counting = CDN_PLACE_PER_MAPPING;
+        return cdn_place_query_numa_maps(ranges, n, res, err);
     }
-    if (src != PLACE_MOVE_PAGES && src != PLACE_GET_MEMPOLICY)
+    if (src != CDN_PLACE_MOVE_PAGES && src != CDN_PLACE_GET_MEMPOLICY)
         return cdn_err(err, EINVAL, "placement source %d", (int)src);
-    size_t step = place_step(ranges, n);
-    res->counting = step > page ? PLACE_PER_HUGE_PAGE : PLACE_PER_PAGE;
+    size_t step = cdn_place_step(ranges, n);
+    res->counting = step > page ? CDN_PLACE_PER_HUGE_PAGE : CDN_PLACE_PER_PAGE;
     return query_per_page(src, ranges, n, step, res, err);
 }
 
@@ -177,13 +177,13 @@ static void append_reason(char *buf, size_t len, const char *text)
     }
 }
 
-int place_query(const struct place_range *ranges, size_t n, struct place_result *res,
+int cdn_place_query(const struct cdn_place_range *ranges, size_t n, struct cdn_place_result *res,
                 char err[CDN_ERR_LEN])
 {
     char why[CDN_ERR_LEN] = "";
-    for (int s = 0; s < PLACE_SOURCE_COUNT; s++) {
+    for (int s = 0; s < CDN_PLACE_SOURCE_COUNT; s++) {
         char e[CDN_ERR_LEN];
-        if (place_query_with((enum place_source)s, ranges, n, res, e) == 0) {
+        if (cdn_place_query_with((enum cdn_place_source)s, ranges, n, res, e) == 0) {
             snprintf(res->fallback_reason, sizeof res->fallback_reason, "%s", why);
             return 0;
         }
@@ -192,7 +192,7 @@ int place_query(const struct place_range *ranges, size_t n, struct place_result 
     return cdn_err(err, 0, "no placement source answered: %s", why);
 }
 
-json_t *place_to_json(const struct place_result *r, cdn_nodeset target)
+json_t *cdn_place_to_json(const struct cdn_place_result *r, cdn_nodeset target)
 {
     json_t *per_node = json_object();
     int64_t on_target = 0;
@@ -208,9 +208,9 @@ json_t *place_to_json(const struct place_result *r, cdn_nodeset target)
     int64_t present = r->pages - r->not_present;
     double pct = present > 0 ? 100.0 * (double)on_target / (double)present : 0.0;
     return json_pack("{s:s, s:s, s:I, s:I, s:o, s:I, s:b, s:s, s:o, s:I, s:f}",
-                     "source", place_source_name(r->source), "counting", place_counting_name(r->counting),
+                     "source", cdn_place_source_name(r->source), "counting", cdn_place_counting_name(r->counting),
                      "pages", (json_int_t)r->pages,
-                     "page_size", (json_int_t)place_page_size(), "per_node", per_node,
+                     "page_size", (json_int_t)cdn_place_page_size(), "per_node", per_node,
                      "not_present", (json_int_t)r->not_present, "exact", r->exact,
                      "fallback_reason", r->fallback_reason, "policy_nodes", cdn_nodeset_json(target),
                      "on_policy_nodes", (json_int_t)on_target, "on_policy_nodes_pct", pct);

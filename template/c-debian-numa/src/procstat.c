@@ -13,13 +13,13 @@
 
 static int cmp_range(const void *a, const void *b)
 {
-    uintptr_t x = (uintptr_t)((const struct place_range *)a)->addr;
-    uintptr_t y = (uintptr_t)((const struct place_range *)b)->addr;
+    uintptr_t x = (uintptr_t)((const struct cdn_place_range *)a)->addr;
+    uintptr_t y = (uintptr_t)((const struct cdn_place_range *)b)->addr;
     return x < y ? -1 : x > y;
 }
 
 /* ranges sorted by address: is addr inside one of them? */
-static bool in_sorted(uintptr_t addr, const struct place_range *r, size_t n)
+static bool in_sorted(uintptr_t addr, const struct cdn_place_range *r, size_t n)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -46,7 +46,7 @@ static void add_bytes(int64_t *acc, long long pages, int64_t page_bytes)
 }
 
 /* One numa_maps line after its address: "policy [file=...|heap|stack|anon=..] ... N0=12 ...". */
-static void add_line(char *rest, bool in_range, struct procstat *out)
+static void add_line(char *rest, bool in_range, struct cdn_procstat *out)
 {
     long long counts[CDN_MAX_NODES] = {0};
     int64_t page_bytes = PROCSTAT_PAGE;
@@ -71,10 +71,10 @@ static void add_line(char *rest, bool in_range, struct procstat *out)
             add_bytes(&dest[k], counts[k], page_bytes);
 }
 
-int procstat_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n,
-                             struct procstat *out, char err[CDN_ERR_LEN])
+int cdn_procstat_parse_numa_maps(FILE *f, const struct cdn_place_range *ranges, size_t n,
+                             struct cdn_procstat *out, char err[CDN_ERR_LEN])
 {
-    struct place_range *sorted = NULL;
+    struct cdn_place_range *sorted = NULL;
     if (n > 0) {
         sorted = malloc(n * sizeof *sorted);
         if (!sorted)
@@ -105,7 +105,7 @@ int procstat_parse_numa_maps(FILE *f, const struct place_range *ranges, size_t n
     return 0;
 }
 
-int procstat_parse_status(FILE *f, struct procstat *out, char err[CDN_ERR_LEN])
+int cdn_procstat_parse_status(FILE *f, struct cdn_procstat *out, char err[CDN_ERR_LEN])
 {
     char line[512];
     int found = 0;
@@ -140,20 +140,20 @@ static FILE *open_in(const char *dir, const char *name, char err[CDN_ERR_LEN])
     return f;
 }
 
-int procstat_read_with(const char *proc_dir, FILE *numa_maps, const struct place_range *ranges,
-                       size_t n, struct procstat *out, char err[CDN_ERR_LEN])
+int cdn_procstat_read_with(const char *proc_dir, FILE *numa_maps, const struct cdn_place_range *ranges,
+                       size_t n, struct cdn_procstat *out, char err[CDN_ERR_LEN])
 {
     char e[CDN_ERR_LEN] = "";
     memset(out, 0, sizeof *out);
     out->vm_pte = -1;
     FILE *f = open_in(proc_dir, "status", e);
-    int rc = f ? procstat_parse_status(f, out, e) : -1;
+    int rc = f ? cdn_procstat_parse_status(f, out, e) : -1;
     if (f)
         fclose(f);
     if (rc == 0 && numa_maps) {
-        rc = procstat_parse_numa_maps(numa_maps, ranges, n, out, e);
+        rc = cdn_procstat_parse_numa_maps(numa_maps, ranges, n, out, e);
     } else if (rc == 0 && (f = open_in(proc_dir, "numa_maps", e)) != NULL) {
-        rc = procstat_parse_numa_maps(f, ranges, n, out, e);
+        rc = cdn_procstat_parse_numa_maps(f, ranges, n, out, e);
         fclose(f);
     } else {
         rc = -1;
@@ -166,8 +166,8 @@ int procstat_read_with(const char *proc_dir, FILE *numa_maps, const struct place
     return 0;
 }
 
-int procstat_read(const char *proc_dir, const struct place_range *ranges, size_t n,
-                  struct procstat *out, char err[CDN_ERR_LEN])
+int cdn_procstat_read(const char *proc_dir, const struct cdn_place_range *ranges, size_t n,
+                  struct cdn_procstat *out, char err[CDN_ERR_LEN])
 {
-    return procstat_read_with(proc_dir, NULL, ranges, n, out, err);
+    return cdn_procstat_read_with(proc_dir, NULL, ranges, n, out, err);
 }

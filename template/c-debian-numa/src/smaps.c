@@ -15,14 +15,14 @@
 
 static int cmp_range(const void *a, const void *b)
 {
-    uintptr_t x = (uintptr_t)((const struct place_range *)a)->addr;
-    uintptr_t y = (uintptr_t)((const struct place_range *)b)->addr;
+    uintptr_t x = (uintptr_t)((const struct cdn_place_range *)a)->addr;
+    uintptr_t y = (uintptr_t)((const struct cdn_place_range *)b)->addr;
     return x < y ? -1 : x > y;
 }
 
 /* 1 if [lo, hi) overlaps a range of r (sorted by address, disjoint); *inside is cleared when
  * it also reaches beyond the range it overlaps. */
-static int overlaps(const struct place_range *r, size_t n, uintptr_t lo, uintptr_t hi, int *inside)
+static int overlaps(const struct cdn_place_range *r, size_t n, uintptr_t lo, uintptr_t hi, int *inside)
 {
     size_t a = 0, b = n;    /* the last range starting below hi */
     while (a < b) {
@@ -42,7 +42,7 @@ static int overlaps(const struct place_range *r, size_t n, uintptr_t lo, uintptr
     return 1;
 }
 
-static void add_field(const char *line, struct place_smaps *out)
+static void add_field(const char *line, struct cdn_place_smaps *out)
 {
     long long kb;
     if (sscanf(line, "Rss: %lld kB", &kb) == 1 && kb > 0)
@@ -51,7 +51,7 @@ static void add_field(const char *line, struct place_smaps *out)
         out->anon_huge_kb += kb;
 }
 
-static int parse_sorted(FILE *f, const struct place_range *r, size_t n, struct place_smaps *out)
+static int parse_sorted(FILE *f, const struct cdn_place_range *r, size_t n, struct cdn_place_smaps *out)
 {
     char line[512];
     int in = 0;
@@ -70,12 +70,12 @@ static int parse_sorted(FILE *f, const struct place_range *r, size_t n, struct p
     return i < SMAPS_MAX_LINES ? 0 : -1;
 }
 
-int place_parse_smaps(FILE *f, const struct place_range *ranges, size_t n, struct place_smaps *out,
+int cdn_place_parse_smaps(FILE *f, const struct cdn_place_range *ranges, size_t n, struct cdn_place_smaps *out,
                       char err[CDN_ERR_LEN])
 {
     memset(out, 0, sizeof *out);
     out->inside = 1;
-    struct place_range *r = malloc((n ? n : 1) * sizeof *r);
+    struct cdn_place_range *r = malloc((n ? n : 1) * sizeof *r);
     if (!r)
         return cdn_err(err, ENOMEM, "%zu address ranges", n);
     memcpy(r, ranges, n * sizeof *r);
@@ -101,16 +101,16 @@ static size_t pmd_size(void)
     return (size_t)v;
 }
 
-size_t place_step(const struct place_range *ranges, size_t n)
+size_t cdn_place_step(const struct cdn_place_range *ranges, size_t n)
 {
-    size_t page = place_page_size(), huge = pmd_size();
-    struct place_smaps sm;
+    size_t page = cdn_place_page_size(), huge = pmd_size();
+    struct cdn_place_smaps sm;
     if (huge <= page || huge % page != 0)
         return page;
     FILE *f = fopen("/proc/self/smaps", "re");
     if (!f)
         return page;
-    int rc = place_parse_smaps(f, ranges, n, &sm, NULL);
+    int rc = cdn_place_parse_smaps(f, ranges, n, &sm, NULL);
     fclose(f);
     return rc == 0 && sm.inside && sm.rss_kb > 0 && sm.anon_huge_kb == sm.rss_kb ? huge : page;
 }

@@ -26,11 +26,11 @@ long __wrap_get_mempolicy(int *mode, unsigned long *nmask, unsigned long maxnode
     return __real_get_mempolicy(mode, nmask, maxnode, addr, flags);
 }
 
-#define PAGE place_page_size()
+#define PAGE cdn_place_page_size()
 #define BASE ((uintptr_t)1 << 40)   /* fake addresses: drawing a sample reads no memory */
 
 /* 5 ranges of 1, 3, 0, 7 and 2 pages, the third empty, the last with a ragged end. */
-static void five_ranges(struct place_range r[5])
+static void five_ranges(struct cdn_place_range r[5])
 {
     size_t pages[5] = {1, 3, 0, 7, 2};
     for (int i = 0; i < 5; i++) {
@@ -39,7 +39,7 @@ static void five_ranges(struct place_range r[5])
     }
 }
 
-static int range_of(const struct place_range r[5], const void *p)
+static int range_of(const struct cdn_place_range r[5], const void *p)
 {
     for (int i = 0; i < 5; i++) {
         uintptr_t lo = (uintptr_t)r[i].addr, hi = lo + r[i].len / PAGE * PAGE;
@@ -54,11 +54,11 @@ static int range_of(const struct place_range r[5], const void *p)
 static void sample_covers_every_chunk_and_stays_inside(void **state)
 {
     (void)state;
-    struct place_range r[5];
-    struct place_sample s;
+    struct cdn_place_range r[5];
+    struct cdn_place_sample s;
     char err[CDN_ERR_LEN];
     five_ranges(r);
-    assert_int_equal(place_sample_make(r, 5, 20000, 7, &s, err), 0);
+    assert_int_equal(cdn_place_sample_make(r, 5, 20000, 7, &s, err), 0);
     assert_int_equal(s.per_range, 4);   /* the empty range has no page to give */
     assert_int_equal(s.random, 20000);
     assert_int_equal(s.seed, 7);
@@ -75,70 +75,70 @@ static void sample_covers_every_chunk_and_stays_inside(void **state)
     for (int k = 0; k < 5; k++)
         for (size_t j = 0; j < pages[k]; j++)
             assert_true(hits[k][j] > 20000 / 13 / 2);   /* uniform: about 1538 each */
-    place_sample_free(&s);
+    cdn_place_sample_free(&s);
     assert_null(s.pages);
 }
 
 static void same_seed_same_pages(void **state)
 {
     (void)state;
-    struct place_range r[5];
-    struct place_sample a, b, c;
+    struct cdn_place_range r[5];
+    struct cdn_place_sample a, b, c;
     char err[CDN_ERR_LEN];
     five_ranges(r);
-    assert_int_equal(place_sample_make(r, 5, 64, 12345, &a, err), 0);
-    assert_int_equal(place_sample_make(r, 5, 64, 12345, &b, err), 0);
-    assert_int_equal(place_sample_make(r, 5, 64, 12346, &c, err), 0);
+    assert_int_equal(cdn_place_sample_make(r, 5, 64, 12345, &a, err), 0);
+    assert_int_equal(cdn_place_sample_make(r, 5, 64, 12345, &b, err), 0);
+    assert_int_equal(cdn_place_sample_make(r, 5, 64, 12346, &c, err), 0);
     assert_memory_equal(a.pages, b.pages, (a.per_range + a.random) * sizeof *a.pages);
     assert_memory_not_equal(a.pages, c.pages, (a.per_range + a.random) * sizeof *a.pages);
     assert_true(a.digest == b.digest && a.digest != c.digest);
     for (int i = 0; i < 5; i++)     /* the same ranges elsewhere: other pages, the same digest */
         r[i].addr = (char *)r[i].addr + 4096 * PAGE;
-    place_sample_free(&b);
-    assert_int_equal(place_sample_make(r, 5, 64, 12345, &b, err), 0);
+    cdn_place_sample_free(&b);
+    assert_int_equal(cdn_place_sample_make(r, 5, 64, 12345, &b, err), 0);
     assert_true(a.digest == b.digest && a.pages[0] != b.pages[0]);
-    place_sample_free(&a);
-    place_sample_free(&b);
-    place_sample_free(&c);
+    cdn_place_sample_free(&a);
+    cdn_place_sample_free(&b);
+    cdn_place_sample_free(&c);
 }
 
 static void sample_bounds(void **state)
 {
     (void)state;
-    struct place_range r[5], empty = {(void *)BASE, PAGE / 2};
-    struct place_sample s;
+    struct cdn_place_range r[5], empty = {(void *)BASE, PAGE / 2};
+    struct cdn_place_sample s;
     char err[CDN_ERR_LEN];
     five_ranges(r);
-    assert_int_equal(place_sample_make(r, 5, PLACE_SAMPLE_MAX + 1, 1, &s, err), -1);
+    assert_int_equal(cdn_place_sample_make(r, 5, CDN_PLACE_SAMPLE_MAX + 1, 1, &s, err), -1);
     assert_non_null(strstr(err, "at most 65536"));
     assert_null(s.pages);
-    assert_int_equal(place_sample_make(&empty, 1, 10, 1, &s, err), -1);
+    assert_int_equal(cdn_place_sample_make(&empty, 1, 10, 1, &s, err), -1);
     assert_non_null(strstr(err, "no page"));
-    assert_int_equal(place_sample_make(r, 5, 0, 0, &s, err), 0);   /* seed 0 and no random pages */
+    assert_int_equal(cdn_place_sample_make(r, 5, 0, 0, &s, err), 0);   /* seed 0 and no random pages */
     assert_int_equal(s.per_range + s.random, 4);
-    place_sample_free(&s);
+    cdn_place_sample_free(&s);
 }
 
 /* numa_maps' counts of a guarded arena (fixture numa_maps_guarded) against samples. */
 static void agreement_rule(void **state)
 {
     (void)state;
-    struct place_result nm = {0}, smp = {0};
+    struct cdn_place_result nm = {0}, smp = {0};
     nm.per_node[0] = 300;
     nm.per_node[1] = 212;
     smp.per_node[1] = 9;
-    assert_true(place_sample_agrees(&nm, &smp));        /* a node numa_maps has pages on */
+    assert_true(cdn_place_sample_agrees(&nm, &smp));        /* a node numa_maps has pages on */
     smp.per_node[0] = 1;
-    assert_true(place_sample_agrees(&nm, &smp));
+    assert_true(cdn_place_sample_agrees(&nm, &smp));
     smp.per_node[2] = 1;
-    assert_false(place_sample_agrees(&nm, &smp));       /* node 2 holds none in numa_maps */
+    assert_false(cdn_place_sample_agrees(&nm, &smp));       /* node 2 holds none in numa_maps */
     smp.per_node[2] = 0;
     smp.not_present = 1;
-    assert_false(place_sample_agrees(&nm, &smp));       /* numa_maps says every page is present */
+    assert_false(cdn_place_sample_agrees(&nm, &smp));       /* numa_maps says every page is present */
     nm.not_present = 10;
-    assert_true(place_sample_agrees(&nm, &smp));
-    struct place_result none = {0};
-    assert_true(place_sample_agrees(&nm, &none));       /* an empty sample contradicts nothing */
+    assert_true(cdn_place_sample_agrees(&nm, &smp));
+    struct cdn_place_result none = {0};
+    assert_true(cdn_place_sample_agrees(&nm, &none));       /* an empty sample contradicts nothing */
 }
 
 /* The interleaved arena of fixture numa_maps_guarded (300 pages, 100 on each of nodes 0-2):
@@ -149,21 +149,21 @@ static void agreement_with_a_numa_maps_fixture(void **state)
     char err[CDN_ERR_LEN];
     FILE *f = fopen(FIXTURES "/numa_maps_guarded", "r");
     assert_non_null(f);
-    struct place_range arena = {(void *)(uintptr_t)0x7f0001001000ull, 300 * 4096};
-    struct place_result nm = {.pages = 300};
-    assert_int_equal(place_parse_numa_maps(f, &arena, 1, &nm, err), 0);
+    struct cdn_place_range arena = {(void *)(uintptr_t)0x7f0001001000ull, 300 * 4096};
+    struct cdn_place_result nm = {.pages = 300};
+    assert_int_equal(cdn_place_parse_numa_maps(f, &arena, 1, &nm, err), 0);
     fclose(f);
     assert_true(nm.exact);
     assert_int_equal(nm.per_node[0] + nm.per_node[1] + nm.per_node[2], 300);
-    struct place_result smp = {0};
+    struct cdn_place_result smp = {0};
     smp.per_node[0] = 1;
     smp.per_node[2] = 4;
-    assert_true(place_sample_agrees(&nm, &smp));
+    assert_true(cdn_place_sample_agrees(&nm, &smp));
     smp.per_node[3] = 1;
-    assert_false(place_sample_agrees(&nm, &smp));
+    assert_false(cdn_place_sample_agrees(&nm, &smp));
     smp.per_node[3] = 0;
     smp.not_present = 1;
-    assert_false(place_sample_agrees(&nm, &smp));
+    assert_false(cdn_place_sample_agrees(&nm, &smp));
 }
 
 /* One read of numa_maps serves two counts: each cdn_text_open starts from the beginning. An empty
@@ -173,13 +173,13 @@ static void one_read_two_counts(void **state)
     (void)state;
     char err[CDN_ERR_LEN];
     struct cdn_text t;
-    struct place_range arena = {(void *)(uintptr_t)0x7f0001001000ull, 300 * 4096};
+    struct cdn_place_range arena = {(void *)(uintptr_t)0x7f0001001000ull, 300 * 4096};
     assert_int_equal(cdn_text_read(FIXTURES "/numa_maps_guarded", &t, err), 0);
     for (int i = 0; i < 2; i++) {
-        struct place_result res = {0};
+        struct cdn_place_result res = {0};
         FILE *f = cdn_text_open(&t, err);
         assert_non_null(f);
-        assert_int_equal(place_count_numa_maps(f, &arena, 1, &res, err), 0);
+        assert_int_equal(cdn_place_count_numa_maps(f, &arena, 1, &res, err), 0);
         fclose(f);
         assert_int_equal(res.pages, 300 * 4096 / (int64_t)PAGE);
         assert_int_equal(res.per_node[0] + res.per_node[1] + res.per_node[2], 300);
@@ -190,8 +190,8 @@ static void one_read_two_counts(void **state)
     assert_int_equal(t.len, 0);
     FILE *f = cdn_text_open(&t, err);
     assert_non_null(f);
-    struct place_result none = {0};
-    assert_int_equal(place_count_numa_maps(f, &arena, 1, &none, err), 0);
+    struct cdn_place_result none = {0};
+    assert_int_equal(cdn_place_count_numa_maps(f, &arena, 1, &none, err), 0);
     fclose(f);
     assert_int_equal(none.not_present, none.pages);
     cdn_text_free(&t);
@@ -200,33 +200,33 @@ static void one_read_two_counts(void **state)
     assert_null(cdn_text_open(&t, err));
 }
 
-static void smaps_fixture(const char *name, struct place_range r, struct place_smaps *out)
+static void smaps_fixture(const char *name, struct cdn_place_range r, struct cdn_place_smaps *out)
 {
     char err[CDN_ERR_LEN], path[256];
     snprintf(path, sizeof path, "%s/%s", FIXTURES, name);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
-    assert_int_equal(place_parse_smaps(f, &r, 1, out, err), 0);
+    assert_int_equal(cdn_place_parse_smaps(f, &r, 1, out, err), 0);
     fclose(f);
 }
 
 static void smaps_says_which_ranges_are_thp_backed(void **state)
 {
     (void)state;
-    struct place_smaps sm;
-    struct place_range arena = {(void *)(uintptr_t)0x7f0000001000ull, 8 << 20};
+    struct cdn_place_smaps sm;
+    struct cdn_place_range arena = {(void *)(uintptr_t)0x7f0000001000ull, 8 << 20};
     smaps_fixture("smaps_thp", arena, &sm);
     assert_int_equal(sm.rss_kb, 8192);
     assert_int_equal(sm.anon_huge_kb, 8192);
     assert_true(sm.inside);
-    struct place_range half = {(void *)(uintptr_t)0x7f0000001000ull, 4 << 20};
+    struct cdn_place_range half = {(void *)(uintptr_t)0x7f0000001000ull, 4 << 20};
     smaps_fixture("smaps_thp", half, &sm);
     assert_false(sm.inside);                /* the mapping reaches past the range */
     smaps_fixture("smaps_mixed", arena, &sm);
     assert_int_equal(sm.rss_kb, 6144);
     assert_int_equal(sm.anon_huge_kb, 4096);    /* 2 MiB of 4 KiB pages: no stepping */
     assert_true(sm.inside);
-    struct place_range elsewhere = {(void *)(uintptr_t)0x7f0000a00000ull, 1 << 20};
+    struct cdn_place_range elsewhere = {(void *)(uintptr_t)0x7f0000a00000ull, 1 << 20};
     smaps_fixture("smaps_thp", elsewhere, &sm);
     assert_int_equal(sm.rss_kb, 0);
 }
@@ -257,19 +257,19 @@ static void per_page_sources_step_over_huge_pages(void **state)
     char *buf = (char *)(((uintptr_t)raw + huge) & ~(uintptr_t)(huge - 1));
     assert_int_equal(madvise(buf, len, MADV_HUGEPAGE), 0);
     memset(buf, 1, len);
-    struct place_range r = {buf, len};
-    struct place_result res;
+    struct cdn_place_range r = {buf, len};
+    struct cdn_place_result res;
     get_mempolicy_calls = 0;
-    assert_int_equal(place_query_with(PLACE_GET_MEMPOLICY, &r, 1, &res, err), 0);
+    assert_int_equal(cdn_place_query_with(CDN_PLACE_GET_MEMPOLICY, &r, 1, &res, err), 0);
     int64_t present = 0;
     for (int k = 0; k < CDN_MAX_NODES; k++)
         present += res.per_node[k];
     assert_int_equal(present, (int64_t)(len / page));
-    if (place_step(&r, 1) == page) {    /* the kernel gave 4 KiB pages after all */
+    if (cdn_place_step(&r, 1) == page) {    /* the kernel gave 4 KiB pages after all */
         munmap(raw, len + 2 * huge);
         skip();
     }
-    assert_int_equal(res.counting, PLACE_PER_HUGE_PAGE);
+    assert_int_equal(res.counting, CDN_PLACE_PER_HUGE_PAGE);
     assert_int_equal(get_mempolicy_calls, 2);
     assert_int_equal(madvise(buf, len, MADV_NOHUGEPAGE), 0);
     munmap(raw, len + 2 * huge);
