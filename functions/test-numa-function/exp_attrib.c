@@ -25,12 +25,12 @@ const char *attrib_share_name(enum attrib_share s)
     return (unsigned)s < ATTRIB_SHARES ? share_names[s] : "unknown";
 }
 
-bool attrib_field_adds_up(enum nodestat_field f)
+bool attrib_field_adds_up(enum cdn_nodestat_field f)
 {
     switch (f) {
-    case NODESTAT_ANON_PAGES: case NODESTAT_FILE_PAGES: case NODESTAT_PAGE_TABLES:
-    case NODESTAT_SEC_PAGE_TABLES: case NODESTAT_KERNEL_STACK: case NODESTAT_SRECLAIMABLE:
-    case NODESTAT_SUNRECLAIM:
+    case CDN_NODESTAT_ANON_PAGES: case CDN_NODESTAT_FILE_PAGES: case CDN_NODESTAT_PAGE_TABLES:
+    case CDN_NODESTAT_SEC_PAGE_TABLES: case CDN_NODESTAT_KERNEL_STACK: case CDN_NODESTAT_SRECLAIMABLE:
+    case CDN_NODESTAT_SUNRECLAIM:
         return true;
     default:
         return false;
@@ -54,7 +54,7 @@ static bool experiment_at(const struct attrib_snaps *s, const struct attrib_cont
 }
 
 /* The parent's anonymous bytes on node n at a and b, if the same parent was read both times. */
-static bool parent_change(const struct procstat *a, const struct procstat *b, int n, int64_t *out)
+static bool parent_change(const struct cdn_procstat *a, const struct cdn_procstat *b, int n, int64_t *out)
 {
     *out = 0;
     if (!a->readable || !b->readable || a->pid != b->pid)
@@ -105,14 +105,14 @@ static void split_page_tables(int64_t d, const int64_t dpt[CDN_MAX_NODES], cdn_n
 }
 
 /* The change of every counter and the used memory between snapshots a and b. */
-static void counters(const struct nodestat_snapshot *a, const struct nodestat_snapshot *b, int n,
+static void counters(const struct cdn_nodestat_snapshot *a, const struct cdn_nodestat_snapshot *b, int n,
                      bool with_pcp, uint32_t fields, struct attrib_cell *cell)
 {
-    cell->used_change = nodestat_used(b, n, with_pcp) - nodestat_used(a, n, with_pcp);
+    cell->used_change = cdn_nodestat_used(b, n, with_pcp) - cdn_nodestat_used(a, n, with_pcp);
     int64_t sum = 0;
-    for (int f = 0; f < NODESTAT_FIELDS; f++) {
+    for (int f = 0; f < CDN_NODESTAT_FIELDS; f++) {
         cell->counter[f] = (fields >> f) & 1 ? b->field[n][f] - a->field[n][f] : 0;
-        if (attrib_field_adds_up((enum nodestat_field)f))
+        if (attrib_field_adds_up((enum cdn_nodestat_field)f))
             sum += cell->counter[f];
     }
     cell->not_in_counters = cell->used_change - sum;
@@ -149,7 +149,7 @@ static void phase(const struct attrib_snaps *s, const struct attrib_context *c, 
     for (int n = 0; n < CDN_MAX_NODES; n++)
         if (CDN_NODESET_HAS(out->nodes, n)) {
             counters(&a->node, &b->node, n, out->with_pcp, out->fields, &out->cell[p][n]);
-            dpt[n] = out->cell[p][n].counter[NODESTAT_PAGE_TABLES];
+            dpt[n] = out->cell[p][n].counter[CDN_NODESTAT_PAGE_TABLES];
         }
     bool pte_known = a->self.readable && b->self.readable && a->self.vm_pte >= 0 && b->self.vm_pte >= 0;
     split_page_tables(pte_known ? b->self.vm_pte - a->self.vm_pte : 0, dpt, c->task_nodes & out->nodes, pte,
@@ -176,9 +176,9 @@ int attrib_compute(const struct attrib_snaps *s, const struct attrib_context *c,
     }
     for (int p = 0; p < ATTRIB_PHASES; p++)
         phase(s, c, (enum attrib_phase)p, out);
-    const struct nodestat_snapshot *first = &s->at[ATTRIB_BEFORE].node, *last = &s->at[ATTRIB_RELEASED].node;
+    const struct cdn_nodestat_snapshot *first = &s->at[ATTRIB_BEFORE].node, *last = &s->at[ATTRIB_RELEASED].node;
     for (int n = 0; out->have_numastat && n < CDN_MAX_NODES; n++)
-        for (int k = 0; CDN_NODESET_HAS(out->nodes, n) && k < NODESTAT_NUMA_COUNTERS; k++)
+        for (int k = 0; CDN_NODESET_HAS(out->nodes, n) && k < CDN_NODESTAT_NUMA_COUNTERS; k++)
             out->numastat[n][k] = last->numa[n][k] - first->numa[n][k];
     return 0;
 }

@@ -35,9 +35,9 @@ static json_t *cell_json(const struct attrib_cell *x, uint32_t fields)
 {
     bool ok = true;
     json_t *counters = json_object(), *shares = json_object();
-    for (int f = NODESTAT_ANON_PAGES; f < NODESTAT_FIELDS; f++)
+    for (int f = CDN_NODESTAT_ANON_PAGES; f < CDN_NODESTAT_FIELDS; f++)
         if ((fields >> f) & 1)
-            put(counters, nodestat_field_name((enum nodestat_field)f), json_integer(x->counter[f]), &ok);
+            put(counters, cdn_nodestat_field_name((enum cdn_nodestat_field)f), json_integer(x->counter[f]), &ok);
     put(counters, "not_in_counters", json_integer(x->not_in_counters), &ok);
     for (int k = 0; k < ATTRIB_SHARES; k++)
         put(shares, attrib_share_name((enum attrib_share)k),
@@ -77,8 +77,8 @@ static json_t *numastat_json(const struct attrib_result *a)
         if (!CDN_NODESET_HAS(a->nodes, n))
             continue;
         json_t *c = json_object();
-        for (int k = 0; k < NODESTAT_NUMA_COUNTERS; k++)
-            put(c, nodestat_numa_name((enum nodestat_numa)k), json_integer(a->numastat[n][k]), &ok);
+        for (int k = 0; k < CDN_NODESTAT_NUMA_COUNTERS; k++)
+            put(c, cdn_nodestat_numa_name((enum cdn_nodestat_numa)k), json_integer(a->numastat[n][k]), &ok);
         ok = set_node(o, n, c) && ok;
     }
     if (!ok)
@@ -87,7 +87,7 @@ static json_t *numastat_json(const struct attrib_result *a)
 }
 
 /* One process as seen when the experiment's pages were touched. */
-static json_t *proc_json(const struct procstat *p, cdn_nodeset nodes)
+static json_t *proc_json(const struct cdn_procstat *p, cdn_nodeset nodes)
 {
     if (!p->readable)
         return json_pack("{s:b, s:s, s:i}", "readable", 0, "reason", p->reason, "pid", p->pid);
@@ -129,7 +129,7 @@ static struct attrib_context context(const struct exp_plan *plan, const struct e
     bool request_node = plan->params.node >= 0;
     return (struct attrib_context){
         .target = plan->target, .policy_mode = request_node ? MPOL_BIND : res->policy_after.mode,
-        .policy_name = plan->target_policy, .task_nodes = policy_target_nodes(&res->policy_after),
+        .policy_name = plan->target_policy, .task_nodes = cdn_policy_target_nodes(&res->policy_after),
         .mems_allowed = res->policy_after.mems_allowed,
         .mems_allowed_list = res->policy_after.mems_allowed_list, .bytes = plan->total_bytes,
         .thp = plan->params.thp, .touch = plan->params.touch, .placement_pages = res->placement.per_node};

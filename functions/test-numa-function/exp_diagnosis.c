@@ -47,7 +47,7 @@ static void add(struct reasons *r, enum attrib_why why, int node, int64_t bytes,
     va_end(ap);
 }
 
-static int64_t floor_bytes(const struct nodestat_snapshot *s, int n)
+static int64_t floor_bytes(const struct cdn_nodestat_snapshot *s, int n)
 {
     return s->drift[n] > ATTRIB_FLOOR_BYTES ? s->drift[n] : ATTRIB_FLOOR_BYTES;
 }
@@ -69,7 +69,7 @@ static void cpuset(struct reasons *r, const struct attrib_snaps *s, const struct
     int64_t bytes = 0;
     for (int n = 0; n < CDN_MAX_NODES; n++)
         if (CDN_NODESET_HAS(excluded, n))
-            bytes += s->at[ATTRIB_BEFORE].node.field[n][NODESTAT_MEM_TOTAL];
+            bytes += s->at[ATTRIB_BEFORE].node.field[n][CDN_NODESTAT_MEM_TOTAL];
     add(r, WHY_CPUSET_NARROWED, -1, bytes, "the cpuset allows nodes %s of %s (Mems_allowed_list %s): "
         "the kernel narrows any memory policy to them without a word, so the policy read back "
         "(%s, nodes %s) may be narrower than the one asked for; node(s) %s (%lld bytes) cannot be used",
@@ -87,8 +87,8 @@ static void fallback(struct reasons *r, const struct attrib_snaps *s, const stru
     int64_t free_b = 0, foreign = 0;
     for (int n = 0; n < CDN_MAX_NODES; n++)
         if (CDN_NODESET_HAS(c->target & a->nodes, n)) {
-            free_b += s->at[ATTRIB_BEFORE].node.field[n][NODESTAT_MEM_FREE] + s->at[ATTRIB_BEFORE].node.pcp_free[n];
-            foreign += a->numastat[n][NODESTAT_NUMA_FOREIGN];
+            free_b += s->at[ATTRIB_BEFORE].node.field[n][CDN_NODESTAT_MEM_FREE] + s->at[ATTRIB_BEFORE].node.pcp_free[n];
+            foreign += a->numastat[n][CDN_NODESTAT_NUMA_FOREIGN];
         }
     for (int n = 0; n < CDN_MAX_NODES; n++) {
         int64_t off = CDN_NODESET_HAS(c->target, n) ? 0 : a->cell[ATTRIB_TOUCH][n].share[ATTRIB_EXPERIMENT];
@@ -111,7 +111,7 @@ static void interleave(struct reasons *r, const struct attrib_snaps *s, const st
     for (int n = 0; n < CDN_MAX_NODES; n++) {
         if (!CDN_NODESET_HAS(c->target & a->nodes, n))
             continue;
-        int64_t t = s->at[ATTRIB_BEFORE].node.field[n][NODESTAT_MEM_TOTAL];
+        int64_t t = s->at[ATTRIB_BEFORE].node.field[n][CDN_NODESTAT_MEM_TOTAL];
         lo = t < lo ? t : lo;
         hi = t > hi ? t : hi;
         size_t u = strlen(sizes), v = strlen(pages);
@@ -129,12 +129,12 @@ static void interleave(struct reasons *r, const struct attrib_snaps *s, const st
 static void thp(struct reasons *r, const struct attrib_snaps *s, const struct attrib_context *c,
                 const struct attrib_result *a)
 {
-    if (!c->thp || !c->touch || !(a->fields & (1u << NODESTAT_ANON_HUGE_PAGES)))
+    if (!c->thp || !c->touch || !(a->fields & (1u << CDN_NODESTAT_ANON_HUGE_PAGES)))
         return;
     int64_t got = 0;
     for (int n = 0; n < CDN_MAX_NODES; n++)
         if (CDN_NODESET_HAS(a->nodes, n))
-            got += a->cell[ATTRIB_TOUCH][n].counter[NODESTAT_ANON_HUGE_PAGES];
+            got += a->cell[ATTRIB_TOUCH][n].counter[CDN_NODESTAT_ANON_HUGE_PAGES];
     if (got * 10 >= c->bytes * 9)
         return;
     const char *mode = s->at[ATTRIB_TOUCHED].node.thp_mode;
@@ -146,7 +146,7 @@ static void thp(struct reasons *r, const struct attrib_snaps *s, const struct at
 static void parent(struct reasons *r, const struct attrib_snaps *s, const struct attrib_context *c,
                    const struct attrib_result *a)
 {
-    const struct procstat *p = &s->at[ATTRIB_TOUCHED].parent;
+    const struct cdn_procstat *p = &s->at[ATTRIB_TOUCHED].parent;
     if (!p->readable)
         return;
     char target[128];
@@ -168,15 +168,15 @@ static void node_movements(struct reasons *r, const struct attrib_snaps *s, cons
         if (!CDN_NODESET_HAS(a->nodes, n))
             continue;
         int64_t fl = floor_bytes(&s->at[ATTRIB_TOUCHED].node, n);
-        int64_t file = RUNNING(a, n, counter[NODESTAT_FILE_PAGES]);
+        int64_t file = RUNNING(a, n, counter[CDN_NODESTAT_FILE_PAGES]);
         if (llabs(file) >= fl)
             add(r, WHY_PAGE_CACHE, n, file, "node %d's page cache (FilePages) changed by %+lld bytes "
                 "while the experiment ran (Shmem %+lld): file pages stay on the node where they were "
                 "first read, whatever the policy", n, (long long)file,
-                (long long)RUNNING(a, n, counter[NODESTAT_SHMEM]));
-        int64_t slab = RUNNING(a, n, counter[NODESTAT_SRECLAIMABLE]) + RUNNING(a, n, counter[NODESTAT_SUNRECLAIM]);
-        int64_t stacks = RUNNING(a, n, counter[NODESTAT_KERNEL_STACK]);
-        int64_t tables = RUNNING(a, n, counter[NODESTAT_PAGE_TABLES]) + RUNNING(a, n, counter[NODESTAT_SEC_PAGE_TABLES]) -
+                (long long)RUNNING(a, n, counter[CDN_NODESTAT_SHMEM]));
+        int64_t slab = RUNNING(a, n, counter[CDN_NODESTAT_SRECLAIMABLE]) + RUNNING(a, n, counter[CDN_NODESTAT_SUNRECLAIM]);
+        int64_t stacks = RUNNING(a, n, counter[CDN_NODESTAT_KERNEL_STACK]);
+        int64_t tables = RUNNING(a, n, counter[CDN_NODESTAT_PAGE_TABLES]) + RUNNING(a, n, counter[CDN_NODESTAT_SEC_PAGE_TABLES]) -
                          RUNNING(a, n, share[ATTRIB_PAGE_TABLES]);
         int64_t rest = RUNNING(a, n, not_in_counters);
         if (llabs(slab + stacks + tables + rest) >= fl)
@@ -189,18 +189,18 @@ static void node_movements(struct reasons *r, const struct attrib_snaps *s, cons
         for (int k = 0; k < ATTRIB_SHARES; k++)
             if (k != ATTRIB_PAGE_TABLES)
                 ours += RUNNING(a, n, share[k]);
-        int64_t others = RUNNING(a, n, counter[NODESTAT_ANON_PAGES]) - ours;
+        int64_t others = RUNNING(a, n, counter[CDN_NODESTAT_ANON_PAGES]) - ours;
         if (llabs(others) >= fl)
             add(r, WHY_OTHER_PROCESSES, n, others, "anonymous memory of other processes on node %d "
                 "changed by %+lld bytes while the experiment ran (AnonPages %+lld, of which this "
                 "process and its parent %+lld)", n, (long long)others,
-                (long long)RUNNING(a, n, counter[NODESTAT_ANON_PAGES]), (long long)ours);
+                (long long)RUNNING(a, n, counter[CDN_NODESTAT_ANON_PAGES]), (long long)ours);
     }
 }
 
 static void free_lists(struct reasons *r, const struct attrib_snaps *s, const struct attrib_result *a)
 {
-    const struct nodestat_snapshot *first = &s->at[ATTRIB_BEFORE].node;
+    const struct cdn_nodestat_snapshot *first = &s->at[ATTRIB_BEFORE].node;
     for (int n = 0; a->with_pcp && n < CDN_MAX_NODES; n++) {
         if (!CDN_NODESET_HAS(a->nodes, n))
             continue;
@@ -216,10 +216,10 @@ static void free_lists(struct reasons *r, const struct attrib_snaps *s, const st
 static void onlined(struct reasons *r, const struct attrib_snaps *s, const struct attrib_result *a)
 {
     for (int n = 0; n < CDN_MAX_NODES; n++) {
-        int64_t d = 0, t0 = s->at[ATTRIB_BEFORE].node.field[n][NODESTAT_MEM_TOTAL];
+        int64_t d = 0, t0 = s->at[ATTRIB_BEFORE].node.field[n][CDN_NODESTAT_MEM_TOTAL];
         for (int i = ATTRIB_ALLOCATED; CDN_NODESET_HAS(a->nodes, n) && i < ATTRIB_SNAPS; i++)
-            if (llabs(s->at[i].node.field[n][NODESTAT_MEM_TOTAL] - t0) > llabs(d))
-                d = s->at[i].node.field[n][NODESTAT_MEM_TOTAL] - t0;
+            if (llabs(s->at[i].node.field[n][CDN_NODESTAT_MEM_TOTAL] - t0) > llabs(d))
+                d = s->at[i].node.field[n][CDN_NODESTAT_MEM_TOTAL] - t0;
         if (d != 0)
             add(r, WHY_MEMORY_ONLINED, n, d, "node %d's MemTotal changed by %+lld bytes during the "
                 "experiment: memory was onlined or offlined (hotplug, a CXL expander, deferred "

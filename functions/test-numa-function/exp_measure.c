@@ -15,7 +15,7 @@
 
 /* Where line i (of `stride` lines apart) lies, through the ranges' running byte offsets. */
 struct chase_map {
-    const struct place_range *r;
+    const struct cdn_place_range *r;
     size_t n;
     int64_t stride;
     int64_t *start;     /* start[k]: the byte offset of range k; start[n]: the total */
@@ -62,7 +62,7 @@ static void build_cycle(const struct chase_map *c, int64_t k)
     }
 }
 
-static int chase(const struct place_range *r, size_t n, int64_t bytes, struct exp_measure *m,
+static int chase(const struct cdn_place_range *r, size_t n, int64_t bytes, struct exp_measure *m,
                  char err[CDN_ERR_LEN])
 {
     int64_t lines = bytes / LINE;
@@ -89,7 +89,7 @@ static int chase(const struct place_range *r, size_t n, int64_t bytes, struct ex
     return 0;
 }
 
-static void stream(const struct place_range *r, size_t n, int64_t bytes, struct exp_measure *m)
+static void stream(const struct cdn_place_range *r, size_t n, int64_t bytes, struct exp_measure *m)
 {
     volatile uint64_t sink = 0;
     uint64_t sum = 0;
@@ -112,7 +112,7 @@ static void stream(const struct place_range *r, size_t n, int64_t bytes, struct 
     m->bandwidth = true;
 }
 
-int exp_measure_ranges(const struct place_range *r, size_t n, unsigned what, int64_t llc_bytes,
+int exp_measure_ranges(const struct cdn_place_range *r, size_t n, unsigned what, int64_t llc_bytes,
                        struct exp_measure *out, char err[CDN_ERR_LEN])
 {
     memset(out, 0, sizeof *out);
@@ -129,6 +129,6 @@ int exp_measure_ranges(const struct place_range *r, size_t n, unsigned what, int
         return -1;
     if (what & EXP_MEASURE_BANDWIDTH)
         stream(r, n, bytes, out);
-    virt_detect("/proc/cpuinfo", "/sys", &out->virt);
+    cdn_virt_detect("/proc/cpuinfo", "/sys", &out->virt);
     return 0;
 }

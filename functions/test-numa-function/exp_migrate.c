@@ -21,7 +21,7 @@ static int errno_bucket(int e)
 }
 
 /* move_pages over every page; -1 with errno set by the call when it is refused as a whole. */
-static int by_move_pages(const struct place_range *r, size_t n, int to, struct exp_migration *m)
+static int by_move_pages(const struct cdn_place_range *r, size_t n, int to, struct exp_migration *m)
 {
     void *pages[MIG_BATCH];
     int nodes[MIG_BATCH], status[MIG_BATCH];
@@ -47,16 +47,16 @@ static int by_move_pages(const struct place_range *r, size_t n, int to, struct e
     return 0;
 }
 
-static int by_mbind(const struct place_range *r, size_t n, int to, char err[CDN_ERR_LEN])
+static int by_mbind(const struct cdn_place_range *r, size_t n, int to, char err[CDN_ERR_LEN])
 {
     char why[CDN_ERR_LEN];
     for (size_t i = 0; i < n; i++)
-        if (policy_mbind(r[i].addr, r[i].len, MPOL_BIND, (cdn_nodeset)1 << to, MPOL_MF_MOVE, why) != 0)
+        if (cdn_policy_mbind(r[i].addr, r[i].len, MPOL_BIND, (cdn_nodeset)1 << to, MPOL_MF_MOVE, why) != 0)
             return cdn_err(err, errno, "mbind(MPOL_BIND %d, MPOL_MF_MOVE)", to);
     return 0;
 }
 
-int exp_migrate(const struct place_range *r, size_t n, int to, int64_t already,
+int exp_migrate(const struct cdn_place_range *r, size_t n, int to, int64_t already,
                 struct exp_migration *out, char err[CDN_ERR_LEN])
 {
     memset(out, 0, sizeof *out);
@@ -77,7 +77,7 @@ int exp_migrate(const struct place_range *r, size_t n, int to, int64_t already,
             return errno == EPERM ? 500 : 422;
     }
     out->seconds = cdn_now() - t;
-    if (place_query(r, n, &out->after, err) != 0)
+    if (cdn_place_query(r, n, &out->after, err) != 0)
         return 500;
     out->pages = out->after.pages;
     out->moved = out->after.per_node[to] - already;

@@ -18,7 +18,7 @@ int exp_plan_check_node(int node, const struct exp_world *w, char err[CDN_ERR_LE
     if (!CDN_NODESET_HAS(w->policy.mems_allowed, node))
         return cdn_err(err, 0, "node %d is not in this process's Mems_allowed (%s): the cpuset "
                        "excludes it", node, w->policy.mems_allowed_list);
-    if (policy_mode_base(w->policy.mode) == MPOL_BIND && !CDN_NODESET_HAS(w->policy.nodes, node)) {
+    if (cdn_policy_mode_base(w->policy.mode) == MPOL_BIND && !CDN_NODESET_HAS(w->policy.nodes, node)) {
         cdn_nodeset_format(w->policy.nodes, have, sizeof have);
         return cdn_err(err, 0, "node %d is outside the process's bind policy (nodes %s, set by "
                        "numactl --membind): a request may not leave it", node, have);
@@ -26,7 +26,7 @@ int exp_plan_check_node(int node, const struct exp_world *w, char err[CDN_ERR_LE
     return 0;
 }
 
-static int64_t free_bytes(const struct meminfo_snapshot *m, cdn_nodeset nodes)
+static int64_t free_bytes(const struct cdn_meminfo_snapshot *m, cdn_nodeset nodes)
 {
     int64_t sum = 0;
     for (int n = 0; n < CDN_MAX_NODES; n++)
@@ -54,7 +54,7 @@ static int check_fit(const struct exp_plan *plan, const struct exp_world *w,
                        "(EXP_RESERVE_MB keeps %lld back)", (long long)need, list,
                        (long long)free_bytes(&w->mem, pool), (long long)lim->reserve_bytes);
     }
-    int64_t headroom = cg_memory_headroom(&w->cgroup);
+    int64_t headroom = cdn_cg_memory_headroom(&w->cgroup);
     if (headroom != INT64_MAX && need > headroom - lim->reserve_bytes)
         return cdn_err(err, 0, "%lld bytes requested but the cgroup memory limit (%s = %lld "
                        "bytes, %lld in use) leaves %lld bytes; the request would be OOM-killed",
@@ -78,7 +78,7 @@ int exp_plan_make(const struct exp_params *p, const struct exp_world *w,
         plan->mbind_mode = MPOL_BIND;
         plan->mbind_nodes = plan->target;
     } else {
-        plan->target = policy_target_nodes(&w->policy);
+        plan->target = cdn_policy_target_nodes(&w->policy);
         plan->target_policy = w->policy.mode_name;
         plan->mbind_mode = -1;
     }

@@ -24,7 +24,7 @@ static int plan_policy(const struct exp_world *w, struct exp_plan *plan, char er
         return 0;
     if (check_nodes(t->nodes, w, err) != 0)
         return 422;
-    if (t->policy == EXP_MPOL_WEIGHTED_INTERLEAVE && tier_absent(&w->tiers, "weighted_interleave", why, sizeof why))
+    if (t->policy == EXP_MPOL_WEIGHTED_INTERLEAVE && cdn_tier_absent(&w->tiers, "weighted_interleave", why, sizeof why))
         return cdn_err(err, 0, "policy=weighted-interleave: %s", why), 422;
     plan->mbind_mode = exp_mpol_mode(t->policy, t->nodes);
     plan->mbind_nodes = t->nodes;

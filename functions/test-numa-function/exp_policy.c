@@ -15,7 +15,7 @@ int exp_policy_mbind(const struct exp_plan *plan, void *addr, size_t len, char e
      * has none). */
     unsigned flags = plan->params.node >= 0 ? MPOL_MF_MOVE | MPOL_MF_STRICT : 0;
     char why[CDN_ERR_LEN];
-    if (policy_mbind(addr, len, plan->mbind_mode, plan->mbind_nodes, flags, why) == 0)
+    if (cdn_policy_mbind(addr, len, plan->mbind_mode, plan->mbind_nodes, flags, why) == 0)
         return 0;
     int e = errno;
     char list[128];

@@ -54,15 +54,15 @@ static void sleep_until(double at)
         ;
 }
 
-static int take_sample(const struct place_range *r, size_t n, struct exp_resample *out, double t0,
+static int take_sample(const struct cdn_place_range *r, size_t n, struct exp_resample *out, double t0,
                        char err[CDN_ERR_LEN])
 {
     struct exp_sample *s = &out->samples[out->n];
-    struct place_result pr;
+    struct cdn_place_result pr;
     struct exp_vmstat now;
     double t = cdn_now();
     s->t_ms = (t - t0) * 1000.0;
-    if (place_query(r, n, &pr, err) != 0 || exp_vmstat_read("/proc/vmstat", &now, err) != 0)
+    if (cdn_place_query(r, n, &pr, err) != 0 || exp_vmstat_read("/proc/vmstat", &now, err) != 0)
         return -1;
     out->read_s += cdn_now() - t;
     out->source = pr.source;
@@ -74,7 +74,7 @@ static int take_sample(const struct place_range *r, size_t n, struct exp_resampl
     return 0;
 }
 
-int exp_resample_hold(const struct place_range *r, size_t n, int64_t hold_ms, int64_t every_ms,
+int exp_resample_hold(const struct cdn_place_range *r, size_t n, int64_t hold_ms, int64_t every_ms,
                       struct exp_resample *out, char err[CDN_ERR_LEN])
 {
     int cap = (int)(hold_ms / every_ms) + 1;

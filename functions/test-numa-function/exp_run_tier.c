@@ -12,7 +12,7 @@ int exp_run_tier(const struct exp_plan *plan, const struct exp_chunks *chunks,
     if (t->migrate_to < 0 && !t->measure && t->resample_ms == 0)
         return 0;
     size_t n = 0;
-    struct place_range *ranges = exp_chunks_ranges(chunks, &n, err);
+    struct cdn_place_range *ranges = exp_chunks_ranges(chunks, &n, err);
     if (!ranges)
         return 500;
     int rc = 0;

@@ -14,7 +14,7 @@
 
 struct cell_job {
     const struct exp_plan *plan;
-    struct place_range range;
+    struct cdn_place_range range;
     struct exp_sweep_cell *cell;
 };
 
@@ -25,7 +25,7 @@ static void *cell_thread(void *arg)
     if (exp_measure_ranges(&job->range, 1, job->plan->params.tier.measure, job->plan->llc_bytes,
                            &c->m, c->err) != 0)
         c->rc = 500;
-    else if (place_query(&job->range, 1, &c->placement, c->err) != 0)
+    else if (cdn_place_query(&job->range, 1, &c->placement, c->err) != 0)
         c->rc = 500;
     return NULL;
 }
@@ -66,7 +66,7 @@ static char *bound_buffer(size_t len, int node, char err[CDN_ERR_LEN])
     if (p == MAP_FAILED)
         return cdn_err(err, errno, "sweep: mmap %zu bytes", len), NULL;
     if (madvise(p, len, MADV_NOHUGEPAGE) != 0 ||
-        policy_mbind(p, len, MPOL_BIND, (cdn_nodeset)1 << node, 0, why) != 0) {
+        cdn_policy_mbind(p, len, MPOL_BIND, (cdn_nodeset)1 << node, 0, why) != 0) {
         cdn_err(err, errno, "sweep: madvise/mbind to node %d", node);
         munmap(p, len);
         return NULL;
@@ -76,8 +76,8 @@ static char *bound_buffer(size_t len, int node, char err[CDN_ERR_LEN])
     return p;
 }
 
-static int sweep_node(const struct exp_plan *plan, int mem, const struct topo_snapshot *topo,
-                      const struct proc_policy *pol, struct exp_sweep *out, char err[CDN_ERR_LEN])
+static int sweep_node(const struct exp_plan *plan, int mem, const struct cdn_topo_snapshot *topo,
+                      const struct cdn_proc_policy *pol, struct exp_sweep *out, char err[CDN_ERR_LEN])
 {
     size_t len = (size_t)plan->total_bytes;
     char *buf = bound_buffer(len, mem, err);
@@ -102,22 +102,22 @@ int exp_sweep_run(const struct exp_plan *plan, struct exp_sweep *out, char err[C
     if (!plan->params.tier.sweep)
         return 0;
     int cap = cdn_nodeset_count(plan->sweep_mem) * cdn_nodeset_count(plan->sweep_cpu);
-    struct topo_snapshot *topo = malloc(sizeof *topo);
-    struct proc_policy *pol = malloc(sizeof *pol);
+    struct cdn_topo_snapshot *topo = malloc(sizeof *topo);
+    struct cdn_proc_policy *pol = malloc(sizeof *pol);
     out->cells = calloc((size_t)(cap > 0 ? cap : 1), sizeof *out->cells);
     out->cap = cap;
     int rc = topo && pol && out->cells ? 0 : (cdn_err(err, ENOMEM, "sweep"), 500);
-    if (rc == 0 && (topo_read("/sys", topo, err) != 0 || policy_read("/proc/self/status", pol, err) != 0))
+    if (rc == 0 && (cdn_topo_read("/sys", topo, err) != 0 || cdn_policy_read("/proc/self/status", pol, err) != 0))
         rc = 500;
     out->done = rc == 0;
     for (int m = 0; rc == 0 && m < CDN_MAX_NODES; m++)
         if (CDN_NODESET_HAS(plan->sweep_mem, m))
             rc = sweep_node(plan, m, topo, pol, out, err);
     if (topo)
-        topo_free(topo);
+        cdn_topo_free(topo);
     free(topo);
     free(pol);
-    virt_detect("/proc/cpuinfo", "/sys", &out->virt);
+    cdn_virt_detect("/proc/cpuinfo", "/sys", &out->virt);
     return rc;
 }
 

@@ -66,12 +66,12 @@ struct exp_resample {
     int n;
     struct exp_sample *samples;         /* malloc'd, n entries; free with exp_resample_free */
     struct exp_vmstat start, end;
-    enum place_source source;
+    enum cdn_place_source source;
     double read_s;                      /* time spent reading placement */
 };
 /* Holds the buffers for hold_ms, reading their placement every every_ms (from 0 ms on) and the
  * migration counters at the start, at every sample and at the end. 0 or -1 with err. */
-int exp_resample_hold(const struct place_range *r, size_t n, int64_t hold_ms, int64_t every_ms,
+int exp_resample_hold(const struct cdn_place_range *r, size_t n, int64_t hold_ms, int64_t every_ms,
                       struct exp_resample *out, char err[CDN_ERR_LEN]);
 void exp_resample_free(struct exp_resample *r);
 
@@ -83,11 +83,11 @@ struct exp_migration {
     int64_t pages, moved, already, failed;
     int64_t errors[8];                  /* failed pages per errno: EBUSY, ENOMEM, EACCES, EFAULT, ENOENT, EIO, EINVAL, other */
     double seconds;
-    struct place_result after;
+    struct cdn_place_result after;
 };
 /* Moves every page of the ranges to node `to` (move_pages; mbind(MPOL_MF_MOVE) where move_pages is
  * refused), `already` of them being there before. 0 or an HTTP status with err. */
-int exp_migrate(const struct place_range *r, size_t n, int to, int64_t already,
+int exp_migrate(const struct cdn_place_range *r, size_t n, int to, int64_t already,
                 struct exp_migration *out, char err[CDN_ERR_LEN]);
 
 struct exp_measure {
@@ -98,7 +98,7 @@ struct exp_measure {
     int64_t lines, loads;               /* pointer chase */
     double ns_per_load, chase_s;
     double read_mib_s, write_mib_s, read_s, write_s;
-    struct virt_info virt;
+    struct cdn_virt_info virt;
 };
 
 struct exp_sweep_cell {
@@ -106,13 +106,13 @@ struct exp_sweep_cell {
     int rc;                             /* 0, or the HTTP status of the cell's failure */
     char err[CDN_ERR_LEN];
     struct exp_measure m;
-    struct place_result placement;      /* the cell's buffer, after measuring */
+    struct cdn_place_result placement;      /* the cell's buffer, after measuring */
 };
 struct exp_sweep {
     bool done;
     int n, cap;
     struct exp_sweep_cell *cells;       /* malloc'd, cap entries; free with exp_sweep_free */
-    struct virt_info virt;
+    struct cdn_virt_info virt;
 };
 void exp_sweep_free(struct exp_sweep *s);
 
@@ -120,7 +120,7 @@ void exp_sweep_free(struct exp_sweep *s);
 int64_t exp_llc_bytes(const char *sysfs_root);
 /* Measures over the ranges (every page touched): a dependent-load chase over one line in every
  * `stride` ... the lines of the ranges, then a streaming read and a streaming write. 0 or -1. */
-int exp_measure_ranges(const struct place_range *r, size_t n, unsigned what, int64_t llc_bytes,
+int exp_measure_ranges(const struct cdn_place_range *r, size_t n, unsigned what, int64_t llc_bytes,
                        struct exp_measure *out, char err[CDN_ERR_LEN]);
 
 #endif /* CDN_EXP_TIER_H */

@@ -58,7 +58,7 @@ static json_t *migration_json(const struct exp_migration *m)
 }
 
 /* HMAT's declared figures for every node holding pages of per_node. */
-static json_t *hmat_for(const struct tier_snapshot *t, const int64_t per_node[CDN_MAX_NODES])
+static json_t *hmat_for(const struct cdn_tier_snapshot *t, const int64_t per_node[CDN_MAX_NODES])
 {
     json_t *o = json_object();
     for (int k = 0; o && k < CDN_MAX_NODES; k++) {
@@ -66,7 +66,7 @@ static json_t *hmat_for(const struct tier_snapshot *t, const int64_t per_node[CD
         if (per_node[k] == 0)
             continue;
         snprintf(key, sizeof key, "%d", k);
-        json_object_set_new(o, key, tier_hmat_json(t, k));
+        json_object_set_new(o, key, cdn_tier_hmat_json(t, k));
     }
     return o;
 }
@@ -93,7 +93,7 @@ static json_t *measured_json(const struct exp_result *r, const struct exp_world 
     json_t *m = measure_json(&r->measure);
     if (m && (json_object_set_new(m, "per_node", per_node_json(where)) ||
               json_object_set_new(m, "hmat_declared", hmat_for(&w->tiers, where)) ||
-              json_object_set_new(m, "virtualized", virt_to_json(&r->measure.virt))))
+              json_object_set_new(m, "virtualized", cdn_virt_to_json(&r->measure.virt))))
         json_decref(m), m = NULL;
     return m;
 }
@@ -123,22 +123,22 @@ static json_t *resample_json(const struct exp_plan *plan, const struct exp_resam
     }
     return json_pack("{s:I, s:I, s:s, s:i, s:f, s:o, s:o}", "resample_ms",
                      (json_int_t)plan->params.tier.resample_ms, "hold_ms", (json_int_t)plan->params.hold_ms,
-                     "source", place_source_name(r->source), "samples", r->n, "read_s", r->read_s,
+                     "source", cdn_place_source_name(r->source), "samples", r->n, "read_s", r->read_s,
                      "series", series, "counters", counters_json(&r->start, total, true));
 }
 
 static json_t *cell_json(const struct exp_sweep_cell *c, const struct exp_world *w)
 {
-    const struct place_result *p = &c->placement;
+    const struct cdn_place_result *p = &c->placement;
     int64_t present = p->pages - p->not_present;
     double pct = present > 0 ? 100.0 * (double)p->per_node[c->mem_node] / (double)present : 0.0;
     json_t *m = c->rc == 0 ? measure_json(&c->m) : json_null();
-    json_t *proof = c->rc == 0 ? json_pack("{s:s, s:I, s:o, s:I, s:f}", "source", place_source_name(p->source),
+    json_t *proof = c->rc == 0 ? json_pack("{s:s, s:I, s:o, s:I, s:f}", "source", cdn_place_source_name(p->source),
                                            "pages", (json_int_t)p->pages, "per_node", per_node_json(p->per_node),
                                            "not_present", (json_int_t)p->not_present, "on_mem_node_pct", pct)
                                : json_null();
     return json_pack("{s:i, s:i, s:o, s:o, s:o, s:s?}", "cpu_node", c->cpu_node, "mem_node", c->mem_node,
-                     "measure", m, "placement", proof, "hmat_declared", tier_hmat_json(&w->tiers, c->mem_node),
+                     "measure", m, "placement", proof, "hmat_declared", cdn_tier_hmat_json(&w->tiers, c->mem_node),
                      "error", c->rc ? c->err : NULL);
 }
 
@@ -180,7 +180,7 @@ static json_t *sweep_json(const struct exp_sweep *s, const struct exp_world *w)
         if (json_array_append_new(cells, cell_json(&s->cells[i], w)) != 0)
             json_decref(cells), cells = NULL;
     }
-    return json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o}}", "virtualized", virt_to_json(&s->virt),
+    return json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o}}", "virtualized", cdn_virt_to_json(&s->virt),
                      "cpu_nodes", cdn_nodeset_json(cpu), "mem_nodes", cdn_nodeset_json(mem), "cells", cells,
                      "matrix", "latency_ns", matrix_json(s, cpu, mem, 0),
                      "read_mib_s", matrix_json(s, cpu, mem, 1), "write_mib_s", matrix_json(s, cpu, mem, 2));
@@ -191,7 +191,7 @@ int exp_tier_attach(json_t *answer, const struct exp_plan *plan, const struct ex
 {
     const struct exp_tier_params *t = &plan->params.tier;
     json_t *topology = json_object_get(answer, "topology");
-    int rc = json_is_object(topology) ? tier_attach(topology, &w->tiers) : 0;
+    int rc = json_is_object(topology) ? cdn_tier_attach(topology, &w->tiers) : 0;
     if (t->policy != EXP_MPOL_NONE)
         rc |= json_object_set_new(answer, "policy", policy_json(plan, w));
     if (r->migration.done)

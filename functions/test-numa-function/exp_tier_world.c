@@ -40,7 +40,7 @@ int64_t exp_llc_bytes(const char *sysfs_root)
 
 int exp_tier_world_read(struct exp_world *w, char err[CDN_ERR_LEN])
 {
-    if (tier_read("/sys", "/proc", w->mem.nodes, &w->tiers, err) != 0)
+    if (cdn_tier_read("/sys", "/proc", w->mem.nodes, &w->tiers, err) != 0)
         return 500;
     w->llc_bytes = exp_llc_bytes("/sys");
     w->cpu_nodes = 0;

@@ -139,14 +139,14 @@ static int experiment(struct fn_state *s, const struct fn_request *req, struct f
 
 static int topology(struct fn_response *res, char err[CDN_ERR_LEN])
 {
-    struct topo_snapshot topo;
-    if (topo_read("/sys", &topo, err) != 0)
+    struct cdn_topo_snapshot topo;
+    if (cdn_topo_read("/sys", &topo, err) != 0)
         return 503;
-    struct tier_snapshot *tiers = malloc(sizeof *tiers);
-    int rc = tiers ? tier_read("/sys", "/proc", topo.present, tiers, err) : cdn_err(err, ENOMEM, "tiers");
-    res->json = rc == 0 ? topo_to_json(&topo) : NULL;
-    topo_free(&topo);
-    if (rc == 0 && (!res->json || tier_attach(res->json, tiers) != 0))
+    struct cdn_tier_snapshot *tiers = malloc(sizeof *tiers);
+    int rc = tiers ? cdn_tier_read("/sys", "/proc", topo.present, tiers, err) : cdn_err(err, ENOMEM, "tiers");
+    res->json = rc == 0 ? cdn_topo_to_json(&topo) : NULL;
+    cdn_topo_free(&topo);
+    if (rc == 0 && (!res->json || cdn_tier_attach(res->json, tiers) != 0))
         rc = cdn_err(err, ENOMEM, "rendering the topology");
     free(tiers);
     return rc == 0 ? 0 : 500;

@@ -1,8 +1,8 @@
 /* fuzz_text.c: the part of the parsers' libFuzzer target that feeds kernel text held in memory
- * (fmemopen) to the parsers that take a FILE *: numa_maps for placement (place_parse_numa_maps) and
- * for a process's memory (procstat_parse_numa_maps), /proc/PID/status (procstat_parse_status),
- * /proc/zoneinfo (meminfo_parse_zoneinfo, nodestat_parse_zoneinfo), and a node's meminfo counters
- * and numastat (nodestat_parse_meminfo, nodestat_parse_numastat). */
+ * (fmemopen) to the parsers that take a FILE *: numa_maps for placement (cdn_place_parse_numa_maps) and
+ * for a process's memory (cdn_procstat_parse_numa_maps), /proc/PID/status (cdn_procstat_parse_status),
+ * /proc/zoneinfo (cdn_meminfo_parse_zoneinfo, cdn_nodestat_parse_zoneinfo), and a node's meminfo counters
+ * and numastat (cdn_nodestat_parse_meminfo, cdn_nodestat_parse_numastat). */
 #include "exp.h"
 #include "fuzz.h"
 
@@ -14,7 +14,7 @@
 
 #define TEXT_CAP ((int64_t)1 << 52)    /* the parsers' own saturation: no count goes above */
 
-static const struct place_range ranges[] = {
+static const struct cdn_place_range ranges[] = {
     {(void *)(uintptr_t)0x7f0000000000ull, (size_t)1 << 30},
     {(void *)(uintptr_t)0x400000ull, 0x200000},
 };
@@ -42,17 +42,17 @@ void fuzz_numa_maps(const uint8_t *data, size_t size)
     FILE *f = open_part((struct fuzz_part){data, size});
     if (!f)
         return;
-    struct place_result res;
+    struct cdn_place_result res;
     memset(&res, 0, sizeof res);
     char err[CDN_ERR_LEN];
-    if (place_parse_numa_maps(f, ranges, 2, &res, err) == 0) {
-        in_range(res.per_node, CDN_MAX_NODES, TEXT_CAP, "place_parse_numa_maps: a count out of 0..2^52");
-        json_t *j = place_to_json(&res, 1);
+    if (cdn_place_parse_numa_maps(f, ranges, 2, &res, err) == 0) {
+        in_range(res.per_node, CDN_MAX_NODES, TEXT_CAP, "cdn_place_parse_numa_maps: a count out of 0..2^52");
+        json_t *j = cdn_place_to_json(&res, 1);
         if (!j)
-            fuzz_fail("place_to_json: NULL");
+            fuzz_fail("cdn_place_to_json: NULL");
         json_decref(j);
     } else {
-        check_err(err, "place_parse_numa_maps: failed without error text");
+        check_err(err, "cdn_place_parse_numa_maps: failed without error text");
     }
     fclose(f);
 }
@@ -66,16 +66,16 @@ void fuzz_zoneinfo(const uint8_t *data, size_t size)
     FILE *f = open_part((struct fuzz_part){data, size});
     if (!f)
         return;
-    if (meminfo_parse_zoneinfo(f, pcp, err) == 0) {
-        in_range(pcp, CDN_MAX_NODES, INT64_MAX, "meminfo_parse_zoneinfo: negative per-CPU free bytes");
+    if (cdn_meminfo_parse_zoneinfo(f, pcp, err) == 0) {
+        in_range(pcp, CDN_MAX_NODES, INT64_MAX, "cdn_meminfo_parse_zoneinfo: negative per-CPU free bytes");
         for (int k = 0; k < CDN_MAX_NODES; k++)
             if (pcp[k] % page != 0)
-                fuzz_fail("meminfo_parse_zoneinfo: per-CPU free bytes not whole pages");
+                fuzz_fail("cdn_meminfo_parse_zoneinfo: per-CPU free bytes not whole pages");
     }
     rewind(f);
-    if (nodestat_parse_zoneinfo(f, pcp, drift, err) == 0) {
-        in_range(pcp, CDN_MAX_NODES, TEXT_CAP, "nodestat_parse_zoneinfo: per-CPU free out of 0..2^52");
-        in_range(drift, CDN_MAX_NODES, TEXT_CAP, "nodestat_parse_zoneinfo: drift out of 0..2^52");
+    if (cdn_nodestat_parse_zoneinfo(f, pcp, drift, err) == 0) {
+        in_range(pcp, CDN_MAX_NODES, TEXT_CAP, "cdn_nodestat_parse_zoneinfo: per-CPU free out of 0..2^52");
+        in_range(drift, CDN_MAX_NODES, TEXT_CAP, "cdn_nodestat_parse_zoneinfo: drift out of 0..2^52");
     }
     fclose(f);
 }
@@ -85,27 +85,27 @@ void fuzz_nodestat(const uint8_t *data, size_t size)
 {
     struct fuzz_part part[2];
     fuzz_split(data, size, part, 2);
-    int64_t field[NODESTAT_FIELDS], numa[NODESTAT_NUMA_COUNTERS];
+    int64_t field[CDN_NODESTAT_FIELDS], numa[CDN_NODESTAT_NUMA_COUNTERS];
     uint32_t seen = 0;
     char err[CDN_ERR_LEN];
     FILE *f = open_part(part[0]);
     if (f) {
         memset(field, 0, sizeof field);
-        if (nodestat_parse_meminfo(f, 0, field, &seen, err) == 0) {
-            in_range(field, NODESTAT_FIELDS, TEXT_CAP, "nodestat_parse_meminfo: a counter out of 0..2^52");
-            if (seen >> NODESTAT_FIELDS)
-                fuzz_fail("nodestat_parse_meminfo: a field seen that does not exist");
+        if (cdn_nodestat_parse_meminfo(f, 0, field, &seen, err) == 0) {
+            in_range(field, CDN_NODESTAT_FIELDS, TEXT_CAP, "cdn_nodestat_parse_meminfo: a counter out of 0..2^52");
+            if (seen >> CDN_NODESTAT_FIELDS)
+                fuzz_fail("cdn_nodestat_parse_meminfo: a field seen that does not exist");
         } else {
-            check_err(err, "nodestat_parse_meminfo: failed without error text");
+            check_err(err, "cdn_nodestat_parse_meminfo: failed without error text");
         }
         fclose(f);
     }
     if ((f = open_part(part[1])) != NULL) {
         memset(numa, 0, sizeof numa);
-        if (nodestat_parse_numastat(f, numa, err) == 0)
-            in_range(numa, NODESTAT_NUMA_COUNTERS, TEXT_CAP, "nodestat_parse_numastat: out of 0..2^52");
+        if (cdn_nodestat_parse_numastat(f, numa, err) == 0)
+            in_range(numa, CDN_NODESTAT_NUMA_COUNTERS, TEXT_CAP, "cdn_nodestat_parse_numastat: out of 0..2^52");
         else
-            check_err(err, "nodestat_parse_numastat: failed without error text");
+            check_err(err, "cdn_nodestat_parse_numastat: failed without error text");
         fclose(f);
     }
 }
@@ -115,28 +115,28 @@ void fuzz_procstat(const uint8_t *data, size_t size)
 {
     struct fuzz_part part[2];
     fuzz_split(data, size, part, 2);
-    struct procstat ps;
+    struct cdn_procstat ps;
     char err[CDN_ERR_LEN];
     memset(&ps, 0, sizeof ps);
     FILE *f = open_part(part[0]);
     if (f) {
-        if (procstat_parse_numa_maps(f, ranges, 2, &ps, err) == 0) {
+        if (cdn_procstat_parse_numa_maps(f, ranges, 2, &ps, err) == 0) {
             in_range(ps.in_ranges, CDN_MAX_NODES, TEXT_CAP, "procstat: bytes in ranges out of 0..2^52");
             in_range(ps.anon, CDN_MAX_NODES, TEXT_CAP, "procstat: anonymous bytes out of 0..2^52");
             in_range(ps.file, CDN_MAX_NODES, TEXT_CAP, "procstat: file bytes out of 0..2^52");
             if (!memchr(ps.policy, '\0', sizeof ps.policy))
-                fuzz_fail("procstat_parse_numa_maps: policy not a string");
+                fuzz_fail("cdn_procstat_parse_numa_maps: policy not a string");
         } else {
-            check_err(err, "procstat_parse_numa_maps: failed without error text");
+            check_err(err, "cdn_procstat_parse_numa_maps: failed without error text");
         }
         fclose(f);
     }
     if ((f = open_part(part[1])) != NULL) {
-        if (procstat_parse_status(f, &ps, err) == 0) {
+        if (cdn_procstat_parse_status(f, &ps, err) == 0) {
             if (ps.pid <= 0 || ps.ppid < 0 || ps.vm_pte < -1 || !memchr(ps.comm, '\0', sizeof ps.comm))
-                fuzz_fail("procstat_parse_status: pid, ppid, VmPTE or name out of range");
+                fuzz_fail("cdn_procstat_parse_status: pid, ppid, VmPTE or name out of range");
         } else {
-            check_err(err, "procstat_parse_status: failed without error text");
+            check_err(err, "cdn_procstat_parse_status: failed without error text");
         }
         fclose(f);
     }

@@ -1,8 +1,8 @@
 /* fuzz_trees.c: the part of the parsers' libFuzzer target that feeds parsers reading kernel
  * files. A scratch tree under $TMPDIR stands in for /sys and /proc: each input rewrites the files
  * its parser reads, then the parser runs on the tree through the runtime's public entry points
- * (meminfo_parse_file, meminfo_snapshot, nodestat_snapshot, cg_memory_read, topo_read,
- * policy_read), and the answer is checked, where the function renders one, through that JSON.
+ * (cdn_meminfo_parse_file, cdn_meminfo_snapshot, cdn_nodestat_snapshot, cdn_cg_memory_read, cdn_topo_read,
+ * cdn_policy_read), and the answer is checked, where the function renders one, through that JSON.
  * The tree is removed at exit. */
 #include "exp.h"
 #include "fuzz.h"
@@ -145,23 +145,23 @@ int fuzz_trees_init(void)
 /* A meminfo snapshot of the two-node tree: nothing left the free pool between it and itself. */
 static void check_meminfo_snapshot(const char *sys, const char *zone)
 {
-    struct meminfo_snapshot s;
+    struct cdn_meminfo_snapshot s;
     char err[CDN_ERR_LEN];
-    if (meminfo_snapshot(sys, zone, &s, err) != 0)
+    if (cdn_meminfo_snapshot(sys, zone, &s, err) != 0)
         return;
     if (s.nodes != 3)
-        fuzz_fail("meminfo_snapshot: nodes other than node0 and node1");
-    json_t *d = meminfo_delta_json(&s, &s), *v;
+        fuzz_fail("cdn_meminfo_snapshot: nodes other than node0 and node1");
+    json_t *d = cdn_meminfo_delta_json(&s, &s), *v;
     const char *key;
     if (!d || json_object_size(d) != 2)
-        fuzz_fail("meminfo_delta_json: one member per node");
+        fuzz_fail("cdn_meminfo_delta_json: one member per node");
     json_object_foreach(d, key, v)
         if (json_integer_value(v) != 0)
-            fuzz_fail("meminfo_delta_json: a snapshot differs from itself");
+            fuzz_fail("cdn_meminfo_delta_json: a snapshot differs from itself");
     json_decref(d);
-    json_t *f = meminfo_free_json(&s), *p = meminfo_pcp_json(&s);
+    json_t *f = cdn_meminfo_free_json(&s), *p = cdn_meminfo_pcp_json(&s);
     if (!f || !p)
-        fuzz_fail("meminfo_free_json/meminfo_pcp_json: NULL");
+        fuzz_fail("cdn_meminfo_free_json/cdn_meminfo_pcp_json: NULL");
     json_decref(f);
     json_decref(p);
 }
@@ -170,21 +170,21 @@ static void check_meminfo_snapshot(const char *sys, const char *zone)
  * enabled file (or "" when it has none). */
 static void check_nodestat_snapshot(const char *sys, const char *zone, struct fuzz_part thp)
 {
-    static struct nodestat_snapshot s;
+    static struct cdn_nodestat_snapshot s;
     char err[CDN_ERR_LEN];
-    if (nodestat_snapshot(sys, zone, &s, err) != 0) {
-        check_err(err, "nodestat_snapshot: failed without error text");
+    if (cdn_nodestat_snapshot(sys, zone, &s, err) != 0) {
+        check_err(err, "cdn_nodestat_snapshot: failed without error text");
         return;
     }
     if (s.nodes != 3 || !memchr(s.thp_mode, '\0', sizeof s.thp_mode))
-        fuzz_fail("nodestat_snapshot: nodes other than node0 and node1, or a THP mode not a string");
+        fuzz_fail("cdn_nodestat_snapshot: nodes other than node0 and node1, or a THP mode not a string");
     char *text = fuzz_dup_text(thp.data, thp.len), word[sizeof s.thp_mode + 2];
     snprintf(word, sizeof word, "[%s]", s.thp_mode);
     if (s.thp_mode[0] && !strstr(text, word))
-        fuzz_fail("nodestat_snapshot: a THP mode the enabled file does not select");
+        fuzz_fail("cdn_nodestat_snapshot: a THP mode the enabled file does not select");
     free(text);
-    (void)nodestat_used(&s, 0, true);
-    (void)nodestat_used(&s, 1, false);
+    (void)cdn_nodestat_used(&s, 0, true);
+    (void)cdn_nodestat_used(&s, 1, false);
 }
 
 /* Input: "node0/meminfo\0/proc/zoneinfo\0node0/numastat\0transparent_hugepage/enabled" for a
@@ -201,8 +201,8 @@ void fuzz_meminfo(const uint8_t *data, size_t size)
     snprintf(path, sizeof path, "%s/mem/devices/system/node/node0/meminfo", root);
     snprintf(zone, sizeof zone, "%s/mem/zoneinfo", root);
     int64_t total = 0, free_b = 0;
-    if (meminfo_parse_file(path, &total, &free_b, err) == 0 && (total < 0 || free_b < 0))
-        fuzz_fail("meminfo_parse_file: a negative MemTotal or MemFree");
+    if (cdn_meminfo_parse_file(path, &total, &free_b, err) == 0 && (total < 0 || free_b < 0))
+        fuzz_fail("cdn_meminfo_parse_file: a negative MemTotal or MemFree");
     snprintf(path, sizeof path, "%s/mem", root);
     check_meminfo_snapshot(path, zone);
     check_nodestat_snapshot(path, zone, part[3]);
@@ -240,30 +240,30 @@ void fuzz_cgroup(const uint8_t *data, size_t size)
     char proc[PATH_MAX], cg[PATH_MAX], err[CDN_ERR_LEN];
     snprintf(proc, sizeof proc, "%s/proc-cgroup", root);
     snprintf(cg, sizeof cg, "%s/cg", root);
-    struct cg_memory m;
-    if (cg_memory_read(proc, cg, &m, err) != 0) {
+    struct cdn_cg_memory m;
+    if (cdn_cg_memory_read(proc, cg, &m, err) != 0) {
         if (memchr(err, '\0', sizeof err) == NULL || !err[0])
-            fuzz_fail("cg_memory_read: failed without error text");
+            fuzz_fail("cdn_cg_memory_read: failed without error text");
         return;
     }
-    json_t *j = cg_memory_to_json(&m);
+    json_t *j = cdn_cg_memory_to_json(&m);
     if (!j)
-        fuzz_fail("cg_memory_to_json: NULL");
+        fuzz_fail("cdn_cg_memory_to_json: NULL");
     json_int_t version = json_integer_value(json_object_get(j, "version"));
     json_int_t limit = json_integer_value(json_object_get(j, "limit"));
     json_int_t headroom = json_integer_value(json_object_get(j, "headroom"));
     const char *path = json_string_value(json_object_get(j, "path"));
     if (version < 0 || version > 2)
-        fuzz_fail("cg_memory_read: a cgroup version other than 0, 1 or 2");
+        fuzz_fail("cdn_cg_memory_read: a cgroup version other than 0, 1 or 2");
     if (limit < -1 || (limit >= 0 && (headroom < 0 || headroom > limit)))
-        fuzz_fail("cg_memory_read: limit below -1, or headroom outside 0..limit");
+        fuzz_fail("cdn_cg_memory_read: limit below -1, or headroom outside 0..limit");
     /* A limit comes from a limit file: it is the number one of them holds. (A path that climbs
      * out of the tree with ".." may reach the machine's own files: not judged.) */
     int64_t c1, c2;
     int in_tree = path && strncmp(path, cg, strlen(cg)) == 0 && !strstr(path, "..");
     if (limit >= 0 && in_tree && !(limit_candidate(part[1], &c1) && c1 == limit) &&
         !(limit_candidate(part[2], &c2) && c2 == limit))
-        fuzz_fail("cg_memory_read: a limit that no limit file holds");
+        fuzz_fail("cdn_cg_memory_read: a limit that no limit file holds");
     json_decref(j);
 }
 
@@ -292,31 +292,31 @@ void fuzz_topology(const uint8_t *data, size_t size)
 
     char sys[PATH_MAX], err[CDN_ERR_LEN];
     snprintf(sys, sizeof sys, "%s/topo", root);
-    struct topo_snapshot t;
-    if (topo_read(sys, &t, err) != 0) {
+    struct cdn_topo_snapshot t;
+    if (cdn_topo_read(sys, &t, err) != 0) {
         if (memchr(err, '\0', sizeof err) == NULL || !err[0])
-            fuzz_fail("topo_read: failed without error text");
+            fuzz_fail("cdn_topo_read: failed without error text");
         return;
     }
-    json_t *j = topo_to_json(&t);
-    topo_free(&t);
+    json_t *j = cdn_topo_to_json(&t);
+    cdn_topo_free(&t);
     if (!j && !fuzz_is_ascii(part, 4))
         return;
     if (!j)
-        fuzz_fail("topo_to_json: NULL for ASCII text");
+        fuzz_fail("cdn_topo_to_json: NULL for ASCII text");
     json_t *ids = json_object_get(j, "node_ids"), *nodes = json_object_get(j, "nodes");
     json_t *rows = json_object_get(j, "distances");
     static const int d1[3] = {21, 10, 30}, d2[3] = {30, 30, 10};
     if (json_array_size(ids) != 3 || json_array_size(nodes) != 3 || json_array_size(rows) != 3 ||
         json_array_size(json_object_get(j, "pci")) != 1)
-        fuzz_fail("topo_read: not the tree's three nodes and one PCI device");
+        fuzz_fail("cdn_topo_read: not the tree's three nodes and one PCI device");
     if (!row_is(rows, 1, d1) || !row_is(rows, 2, d2))
-        fuzz_fail("topo_read: node 0's distance text changed another node's distances");
+        fuzz_fail("cdn_topo_read: node 0's distance text changed another node's distances");
     for (size_t i = 0; i < 3; i++)
         if (json_integer_value(json_object_get(json_array_get(nodes, i), "n_cpus")) < 0)
-            fuzz_fail("topo_read: a negative CPU count");
+            fuzz_fail("cdn_topo_read: a negative CPU count");
     if (json_integer_value(json_object_get(json_array_get(nodes, 2), "n_cpus")) != 0)
-        fuzz_fail("topo_read: the memory-only node has CPUs");
+        fuzz_fail("cdn_topo_read: the memory-only node has CPUs");
     json_decref(j);
 }
 
@@ -326,32 +326,32 @@ void fuzz_status(const uint8_t *data, size_t size)
     put_file("status", data, size);
     char path[PATH_MAX], err[CDN_ERR_LEN];
     snprintf(path, sizeof path, "%s/status", root);
-    struct proc_policy p;
-    if (policy_read(path, &p, err) != 0) {
+    struct cdn_proc_policy p;
+    if (cdn_policy_read(path, &p, err) != 0) {
         if (memchr(err, '\0', sizeof err) == NULL || !err[0])
-            fuzz_fail("policy_read: failed without error text");
+            fuzz_fail("cdn_policy_read: failed without error text");
         return;
     }
-    json_t *j = policy_to_json(&p);
+    json_t *j = cdn_policy_to_json(&p);
     struct fuzz_part whole = {data, size};
     if (!j && !fuzz_is_ascii(&whole, 1))
         return;
     if (!j)
-        fuzz_fail("policy_to_json: NULL for ASCII text");
+        fuzz_fail("cdn_policy_to_json: NULL for ASCII text");
     /* The allowed nodes answered are the ones the list answered says. */
     const char *list = json_string_value(json_object_get(j, "mems_allowed_list"));
     json_t *arr = json_object_get(j, "mems_allowed"), *v;
     cdn_nodeset from_list = 0, from_arr = 0;
     size_t i;
     if (!list || cdn_nodeset_parse(list, &from_list, err) != 0)
-        fuzz_fail("policy_read: a mems_allowed_list that does not parse");
+        fuzz_fail("cdn_policy_read: a mems_allowed_list that does not parse");
     json_array_foreach(arr, i, v) {
         json_int_t n = json_integer_value(v);
         if (n < 0 || n >= CDN_MAX_NODES)
-            fuzz_fail("policy_read: a node id out of range");
+            fuzz_fail("cdn_policy_read: a node id out of range");
         from_arr |= (cdn_nodeset)1 << n;
     }
     if (from_arr != from_list)
-        fuzz_fail("policy_read: mems_allowed differs from mems_allowed_list");
+        fuzz_fail("cdn_policy_read: mems_allowed differs from mems_allowed_list");
     json_decref(j);
 }

@@ -27,9 +27,9 @@ section "faas-cli build --shrinkwrap"
 env -u CI faas-cli build -f stack.yaml --shrinkwrap >"$tmp/shrinkwrap.log" 2>&1 ||
     { cat "$tmp/shrinkwrap.log"; ko "build --shrinkwrap"; }
 # The build context: the whole template folder, the handler folder over function/, both mode 0700.
-expect "shrinkwrap: build/hello-numa is the template folder (Dockerfile, Makefile, handler.h, src/, tests/)" eval \
+expect "shrinkwrap: build/hello-numa is the template folder (Dockerfile, Makefile, handler.h, numa_toolkit.h, src/, tests/)" eval \
     'diff -r --exclude function template/c-debian-numa build/hello-numa >/dev/null &&
-     test -f build/hello-numa/src/main.c -a -f build/hello-numa/tests/test_toolkit.c'
+     test -f build/hello-numa/src/main.c -a -f build/hello-numa/numa_toolkit.h -a -f build/hello-numa/tests/test_toolkit.c'
 expect "shrinkwrap: build/hello-numa/function is the handler folder" diff -r hello-numa build/hello-numa/function
 expect "shrinkwrap: both folders mode 0700 (CI unset)" \
     test "$(stat -c %a build/hello-numa build/hello-numa/function | tr '\n' ' ')" = "700 700 "

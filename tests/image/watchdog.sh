@@ -40,7 +40,7 @@ if wait_200 / 60; then
         jqt ".body_bytes == 700001 and .body_fnv1a64 == \"$want\" and .transfer_encoding == \"chunked\" and .content_length == null"
     call POST / --data-binary ''
     expect "empty POST: 0 bytes, Content-Length: 0" jqt '.body_bytes == 0 and .content_length == "0"'
-    expect "body-probe runs under bind [0] (policy_read)" jqt '.process.policy == "bind" and .process.policy_nodes == [0]'
+    expect "body-probe runs under bind [0] (cdn_policy_read)" jqt '.process.policy == "bind" and .process.policy_nodes == [0]'
     # prefix_logs=false: the function's lines reach docker logs as written, no date, no "stderr:".
     expect "docker logs: the handler's stdout line, unprefixed" \
         wait_log probe 10 "body-probe: 700001 bytes fnv1a64=$want policy=bind"

@@ -19,38 +19,38 @@ static void base(struct attrib_snaps *s)
         struct attrib_snap *x = &s->at[i];
         x->taken = true;
         x->node.nodes = 0x3;
-        x->node.fields_seen = (1u << NODESTAT_FIELDS) - 1;
+        x->node.fields_seen = (1u << CDN_NODESTAT_FIELDS) - 1;
         x->node.have_pcp = x->node.have_numastat = 1;
         for (int n = 0; n < 2; n++) {
             int64_t *f = x->node.field[n];
-            f[NODESTAT_MEM_TOTAL] = GIB;
-            f[NODESTAT_MEM_FREE] = 900 * MIB;
-            f[NODESTAT_ANON_PAGES] = 50 * MIB;
-            f[NODESTAT_FILE_PAGES] = 30 * MIB;
-            f[NODESTAT_SHMEM] = 10 * MIB;
-            f[NODESTAT_PAGE_TABLES] = MIB;
-            f[NODESTAT_KERNEL_STACK] = 512 * KIB;
-            f[NODESTAT_SRECLAIMABLE] = 8 * MIB;
-            f[NODESTAT_SUNRECLAIM] = 4 * MIB;
+            f[CDN_NODESTAT_MEM_TOTAL] = GIB;
+            f[CDN_NODESTAT_MEM_FREE] = 900 * MIB;
+            f[CDN_NODESTAT_ANON_PAGES] = 50 * MIB;
+            f[CDN_NODESTAT_FILE_PAGES] = 30 * MIB;
+            f[CDN_NODESTAT_SHMEM] = 10 * MIB;
+            f[CDN_NODESTAT_PAGE_TABLES] = MIB;
+            f[CDN_NODESTAT_KERNEL_STACK] = 512 * KIB;
+            f[CDN_NODESTAT_SRECLAIMABLE] = 8 * MIB;
+            f[CDN_NODESTAT_SUNRECLAIM] = 4 * MIB;
             x->node.pcp_free[n] = 4 * MIB;
-            x->node.numa[n][NODESTAT_NUMA_HIT] = 1000 * (i + 1);
+            x->node.numa[n][CDN_NODESTAT_NUMA_HIT] = 1000 * (i + 1);
         }
-        x->self = (struct procstat){.readable = 1, .pid = 10, .ppid = 1, .comm = "server",
+        x->self = (struct cdn_procstat){.readable = 1, .pid = 10, .ppid = 1, .comm = "server",
                                     .policy = "bind:1", .vm_pte = 200 * KIB};
         x->self.anon[0] = MIB;
         x->self.anon[1] = 2 * MIB;
-        x->parent = (struct procstat){.readable = 1, .pid = 1, .comm = "fwatchdog", .policy = "default",
+        x->parent = (struct cdn_procstat){.readable = 1, .pid = 1, .comm = "fwatchdog", .policy = "default",
                                       .vm_pte = 100 * KIB};
         x->parent.anon[0] = 6 * MIB;
     }
 }
 
 /* Snapshots from..to: counter f of node n grows by d and MemFree shrinks as much. */
-static void use(struct attrib_snaps *s, int from, int to, int n, enum nodestat_field f, int64_t d)
+static void use(struct attrib_snaps *s, int from, int to, int n, enum cdn_nodestat_field f, int64_t d)
 {
     for (int i = from; i <= to; i++) {
         s->at[i].node.field[n][f] += d;
-        s->at[i].node.field[n][NODESTAT_MEM_FREE] -= d;
+        s->at[i].node.field[n][CDN_NODESTAT_MEM_FREE] -= d;
     }
 }
 
@@ -63,15 +63,15 @@ static int64_t placement[CDN_MAX_NODES];
 static struct attrib_context seed(struct attrib_snaps *s)
 {
     base(s);
-    use(s, ATTRIB_TOUCHED, ATTRIB_RELEASED, 1, NODESTAT_ANON_PAGES, EXP_BYTES + 64 * KIB);
-    use(s, ATTRIB_TOUCHED, ATTRIB_TOUCHED, 1, NODESTAT_PAGE_TABLES, 512 * KIB);
+    use(s, ATTRIB_TOUCHED, ATTRIB_RELEASED, 1, CDN_NODESTAT_ANON_PAGES, EXP_BYTES + 64 * KIB);
+    use(s, ATTRIB_TOUCHED, ATTRIB_TOUCHED, 1, CDN_NODESTAT_PAGE_TABLES, 512 * KIB);
     s->at[ATTRIB_TOUCHED].self.vm_pte += 512 * KIB;
     s->at[ATTRIB_TOUCHED].self.in_ranges[1] = EXP_BYTES;
-    use(s, ATTRIB_RELEASED, ATTRIB_RELEASED, 1, NODESTAT_ANON_PAGES, -EXP_BYTES);
-    s->at[ATTRIB_RELEASED].node.field[1][NODESTAT_MEM_FREE] -= 8 * MIB;
+    use(s, ATTRIB_RELEASED, ATTRIB_RELEASED, 1, CDN_NODESTAT_ANON_PAGES, -EXP_BYTES);
+    s->at[ATTRIB_RELEASED].node.field[1][CDN_NODESTAT_MEM_FREE] -= 8 * MIB;
     s->at[ATTRIB_RELEASED].node.pcp_free[1] += 8 * MIB;
-    use(s, ATTRIB_TOUCHED, ATTRIB_RELEASED, 0, NODESTAT_FILE_PAGES, 2 * MIB);
-    use(s, ATTRIB_TOUCHED, ATTRIB_RELEASED, 0, NODESTAT_ANON_PAGES, 128 * KIB);
+    use(s, ATTRIB_TOUCHED, ATTRIB_RELEASED, 0, CDN_NODESTAT_FILE_PAGES, 2 * MIB);
+    use(s, ATTRIB_TOUCHED, ATTRIB_RELEASED, 0, CDN_NODESTAT_ANON_PAGES, 128 * KIB);
     for (int i = ATTRIB_TOUCHED; i < ATTRIB_SNAPS; i++)
         s->at[i].parent.anon[0] += 128 * KIB;
     memset(placement, 0, sizeof placement);

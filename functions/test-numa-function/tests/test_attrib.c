@@ -26,8 +26,8 @@ static void seed_touch_and_release_on_node_1(void **state)
     assert_true(res.with_pcp);
     const struct attrib_cell *t = &res.cell[ATTRIB_TOUCH][1];
     assert_int_equal(t->used_change, EXP_BYTES + 64 * KIB + 512 * KIB);
-    assert_int_equal(t->counter[NODESTAT_ANON_PAGES], EXP_BYTES + 64 * KIB);
-    assert_int_equal(t->counter[NODESTAT_PAGE_TABLES], 512 * KIB);
+    assert_int_equal(t->counter[CDN_NODESTAT_ANON_PAGES], EXP_BYTES + 64 * KIB);
+    assert_int_equal(t->counter[CDN_NODESTAT_PAGE_TABLES], 512 * KIB);
     assert_int_equal(t->not_in_counters, 0);
     assert_int_equal(t->share[ATTRIB_EXPERIMENT], EXP_BYTES);
     assert_int_equal(t->share[ATTRIB_PAGE_TABLES], 512 * KIB);
@@ -53,7 +53,7 @@ static void seed_node_0_and_zero_changes(void **state)
     compute(&c);
     const struct attrib_cell *t = &res.cell[ATTRIB_TOUCH][0];
     assert_int_equal(t->used_change, 2 * MIB + 128 * KIB);
-    assert_int_equal(t->counter[NODESTAT_FILE_PAGES], 2 * MIB);
+    assert_int_equal(t->counter[CDN_NODESTAT_FILE_PAGES], 2 * MIB);
     assert_int_equal(t->share[ATTRIB_PARENT], 128 * KIB);
     assert_int_equal(t->share[ATTRIB_EXPERIMENT], 0);
     assert_int_equal(t->unexplained, 2 * MIB);
@@ -70,14 +70,14 @@ static void seed_node_0_and_zero_changes(void **state)
     }
     assert_int_equal(res.cell[ATTRIB_RELEASE][0].used_change, 0);
     assert_true(res.have_numastat);
-    assert_int_equal(res.numastat[1][NODESTAT_NUMA_HIT], 3000);  /* before -> released */
+    assert_int_equal(res.numastat[1][CDN_NODESTAT_NUMA_HIT], 3000);  /* before -> released */
 }
 
 static void unknown_shares_are_not_summed(void **state)
 {
     (void)state;
     struct attrib_context c = seed(&snaps);
-    snaps.at[ATTRIB_TOUCHED].parent = (struct procstat){.readable = 0, .reason = "open: Permission denied"};
+    snaps.at[ATTRIB_TOUCHED].parent = (struct cdn_procstat){.readable = 0, .reason = "open: Permission denied"};
     snaps.at[ATTRIB_RELEASED].parent.pid = 77;    /* another parent: the process was re-parented */
     snaps.at[ATTRIB_ALLOCATED].self.readable = 0;
     c.placement_pages = NULL;                      /* the experiment from numa_maps */
@@ -104,14 +104,14 @@ static void page_tables_over_several_nodes(void **state)
     struct attrib_context c = seed(&snaps);
     c.task_nodes = 0x3;      /* a default policy: page tables may go to either node */
     base(&snaps);
-    use(&snaps, ATTRIB_ALLOCATED, ATTRIB_RELEASED, 0, NODESTAT_PAGE_TABLES, 100000);
-    use(&snaps, ATTRIB_ALLOCATED, ATTRIB_RELEASED, 1, NODESTAT_PAGE_TABLES, 300000);
+    use(&snaps, ATTRIB_ALLOCATED, ATTRIB_RELEASED, 0, CDN_NODESTAT_PAGE_TABLES, 100000);
+    use(&snaps, ATTRIB_ALLOCATED, ATTRIB_RELEASED, 1, CDN_NODESTAT_PAGE_TABLES, 300000);
     for (int i = ATTRIB_ALLOCATED; i < ATTRIB_SNAPS; i++)
         snaps.at[i].self.vm_pte += 300000;         /* touch: the node counters moved 400000 */
-    use(&snaps, ATTRIB_TOUCHED, ATTRIB_RELEASED, 0, NODESTAT_PAGE_TABLES, -70000);
+    use(&snaps, ATTRIB_TOUCHED, ATTRIB_RELEASED, 0, CDN_NODESTAT_PAGE_TABLES, -70000);
     for (int i = ATTRIB_TOUCHED; i < ATTRIB_SNAPS; i++)
         snaps.at[i].self.vm_pte -= 90000;          /* more than any node's counter fell */
-    use(&snaps, ATTRIB_RELEASED, ATTRIB_RELEASED, 1, NODESTAT_PAGE_TABLES, 5000);
+    use(&snaps, ATTRIB_RELEASED, ATTRIB_RELEASED, 1, CDN_NODESTAT_PAGE_TABLES, 5000);
     snaps.at[ATTRIB_RELEASED].self.vm_pte -= 8000;   /* no counter fell at all */
     compute(&c);
     assert_int_equal(res.cell[ATTRIB_ALLOCATE][0].share[ATTRIB_PAGE_TABLES], 75000);
@@ -124,8 +124,8 @@ static void page_tables_over_several_nodes(void **state)
     assert_int_equal(res.pte_unplaced[ATTRIB_RELEASE], -8000);
     /* a remainder of the split goes to the node with the largest move */
     base(&snaps);
-    use(&snaps, ATTRIB_ALLOCATED, ATTRIB_RELEASED, 0, NODESTAT_PAGE_TABLES, 3);
-    use(&snaps, ATTRIB_ALLOCATED, ATTRIB_RELEASED, 1, NODESTAT_PAGE_TABLES, 3);
+    use(&snaps, ATTRIB_ALLOCATED, ATTRIB_RELEASED, 0, CDN_NODESTAT_PAGE_TABLES, 3);
+    use(&snaps, ATTRIB_ALLOCATED, ATTRIB_RELEASED, 1, CDN_NODESTAT_PAGE_TABLES, 3);
     for (int i = ATTRIB_ALLOCATED; i < ATTRIB_SNAPS; i++)
         snaps.at[i].self.vm_pte += 5;
     compute(&c);
@@ -142,10 +142,10 @@ static void per_cpu_lists_and_missing_snapshots(void **state)
     compute(&c);
     assert_false(res.with_pcp);
     assert_int_equal(res.cell[ATTRIB_RELEASE][1].used_change, -EXP_BYTES - 512 * KIB + 8 * MIB);
-    snaps.at[ATTRIB_ALLOCATED].node.fields_seen &= ~(1u << NODESTAT_SEC_PAGE_TABLES);
+    snaps.at[ATTRIB_ALLOCATED].node.fields_seen &= ~(1u << CDN_NODESTAT_SEC_PAGE_TABLES);
     snaps.at[ATTRIB_ALLOCATED].node.have_numastat = 0;
     compute(&c);
-    assert_false(res.fields & (1u << NODESTAT_SEC_PAGE_TABLES));
+    assert_false(res.fields & (1u << CDN_NODESTAT_SEC_PAGE_TABLES));
     assert_false(res.have_numastat);
     snaps.at[ATTRIB_RELEASED].taken = false;
     assert_int_equal(attrib_compute(&snaps, &c, &res, err), -1);
@@ -162,9 +162,9 @@ static void answer_json(void **state)
     assert_non_null(r);
     r->attrib = snaps;
     r->placement.per_node[1] = EXP_BYTES / 4096;
-    r->policy_after = (struct proc_policy){.mode = MPOL_BIND, .mode_name = "bind", .nodes = 0x2,
+    r->policy_after = (struct cdn_proc_policy){.mode = MPOL_BIND, .mode_name = "bind", .nodes = 0x2,
                                            .mems_allowed = 0x3, .mems_allowed_list = "0-1"};
-    r->attrib.at[ATTRIB_RELEASED].parent = (struct procstat){.reason = "gone"};
+    r->attrib.at[ATTRIB_RELEASED].parent = (struct cdn_procstat){.reason = "gone"};
     json_t *answer = json_object();
     assert_int_equal(exp_attrib_attach(answer, &plan, r), 0);
     json_t *t1 = json_object_get(json_object_get(json_object_get(json_object_get(answer, "attribution"),

@@ -49,9 +49,9 @@ static void diagnosis_of_the_seed(void **state)
         snaps.at[i].parent.anon[1] = snaps.at[i].parent.anon[0];
         snaps.at[i].parent.anon[0] = 0;
     }
-    use(&snaps, ATTRIB_TOUCHED, ATTRIB_RELEASED, 0, NODESTAT_FILE_PAGES, -2 * MIB);
+    use(&snaps, ATTRIB_TOUCHED, ATTRIB_RELEASED, 0, CDN_NODESTAT_FILE_PAGES, -2 * MIB);
     snaps.at[ATTRIB_RELEASED].node.pcp_free[1] -= 8 * MIB;
-    snaps.at[ATTRIB_RELEASED].node.field[1][NODESTAT_MEM_FREE] += 8 * MIB;
+    snaps.at[ATTRIB_RELEASED].node.field[1][CDN_NODESTAT_MEM_FREE] += 8 * MIB;
     assert_string_equal(diagnose(&c), "");
 }
 
@@ -77,7 +77,7 @@ static void diagnosis_of_policies(void **state)
     c.target = 0x3;
     assert_null(strstr(diagnose(&c), "interleave_uneven"));   /* equal nodes */
     for (int i = 0; i < ATTRIB_SNAPS; i++)
-        snaps.at[i].node.field[1][NODESTAT_MEM_TOTAL] = 2 * GIB;
+        snaps.at[i].node.field[1][CDN_NODESTAT_MEM_TOTAL] = 2 * GIB;
     assert_non_null(strstr(diagnose(&c), "interleave_uneven@-1"));
     assert_int_equal(why[0].bytes, GIB);
     c = seed(&snaps);
@@ -85,7 +85,7 @@ static void diagnosis_of_policies(void **state)
     assert_non_null(strstr(diagnose(&c), "thp_not_granted@-1"));
     assert_non_null(strstr(why[0].text, "THP mode \"unknown\""));
     for (int i = ATTRIB_TOUCHED; i < ATTRIB_SNAPS; i++)
-        snaps.at[i].node.field[1][NODESTAT_ANON_HUGE_PAGES] += EXP_BYTES;
+        snaps.at[i].node.field[1][CDN_NODESTAT_ANON_HUGE_PAGES] += EXP_BYTES;
     assert_null(strstr(diagnose(&c), "thp_not_granted"));
 }
 
@@ -93,11 +93,11 @@ static void diagnosis_of_node_movements(void **state)
 {
     (void)state;
     struct attrib_context c = seed(&snaps);
-    use(&snaps, ATTRIB_TOUCHED, ATTRIB_RELEASED, 0, NODESTAT_SUNRECLAIM, 3 * MIB);
-    use(&snaps, ATTRIB_ALLOCATED, ATTRIB_RELEASED, 0, NODESTAT_ANON_PAGES, 5 * MIB);
+    use(&snaps, ATTRIB_TOUCHED, ATTRIB_RELEASED, 0, CDN_NODESTAT_SUNRECLAIM, 3 * MIB);
+    use(&snaps, ATTRIB_ALLOCATED, ATTRIB_RELEASED, 0, CDN_NODESTAT_ANON_PAGES, 5 * MIB);
     for (int i = ATTRIB_ALLOCATED; i < ATTRIB_SNAPS; i++) {
-        snaps.at[i].node.field[1][NODESTAT_MEM_TOTAL] += 128 * MIB;     /* onlined, all free */
-        snaps.at[i].node.field[1][NODESTAT_MEM_FREE] += 128 * MIB;
+        snaps.at[i].node.field[1][CDN_NODESTAT_MEM_TOTAL] += 128 * MIB;     /* onlined, all free */
+        snaps.at[i].node.field[1][CDN_NODESTAT_MEM_FREE] += 128 * MIB;
     }
     assert_string_equal(diagnose(&c), "parent_unbound@0 page_cache@0 kernel_memory@0 other_processes@0 "
                                       "per_cpu_lists@1 memory_onlined@1");
@@ -116,7 +116,7 @@ static void diagnosis_of_unexplained_and_a_full_list(void **state)
 {
     (void)state;
     struct attrib_context c = seed(&snaps);
-    use(&snaps, ATTRIB_TOUCHED, ATTRIB_TOUCHED, 1, NODESTAT_FILE_PAGES, 20 * MIB);
+    use(&snaps, ATTRIB_TOUCHED, ATTRIB_TOUCHED, 1, CDN_NODESTAT_FILE_PAGES, 20 * MIB);
     assert_string_equal(diagnose(&c), "parent_unbound@0 page_cache@0 page_cache@1 per_cpu_lists@1 "
                                       "unexplained@1 unexplained@1");
     assert_int_equal(why[4].bytes, 20 * MIB + 64 * KIB);     /* touch, then release gives it back */

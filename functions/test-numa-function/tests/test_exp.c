@@ -95,7 +95,7 @@ static struct exp_world world(int mode, cdn_nodeset policy_nodes, cdn_nodeset al
     struct exp_world w;
     memset(&w, 0, sizeof w);
     w.policy.mode = mode;
-    w.policy.mode_name = policy_mode_name(mode);
+    w.policy.mode_name = cdn_policy_mode_name(mode);
     w.policy.nodes = policy_nodes;
     w.policy.mems_allowed = allowed;
     cdn_nodeset_format(allowed, w.policy.mems_allowed_list, sizeof w.policy.mems_allowed_list);
@@ -165,7 +165,7 @@ static void plan_refusals(void **state)
     assert_int_equal(plan(&dflt, -1, 2100, &pl, err), 422);
     assert_non_null(strstr(err, "EXP_MAX_TOTAL_MB"));
     struct exp_world cg = world(MPOL_DEFAULT, 0, 0x7);
-    cg.cgroup = (struct cg_memory){.version = 2, .limit = 512 * EXP_MIB, .usage = 10 * EXP_MIB,
+    cg.cgroup = (struct cdn_cg_memory){.version = 2, .limit = 512 * EXP_MIB, .usage = 10 * EXP_MIB,
                                    .limit_file = "memory.max"};
     assert_int_equal(plan(&cg, -1, 512, &pl, err), 422);
     assert_non_null(strstr(err, "cgroup memory limit (memory.max = 536870912 bytes"));

@@ -34,7 +34,7 @@ static int teardown(void **state)
 static void chase_is_one_cycle_over_every_line(void **state)
 {
     char err[CDN_ERR_LEN];
-    struct place_range r[2] = {{*state, LEN / 2}, {(char *)*state + LEN / 2, LEN / 2}};
+    struct cdn_place_range r[2] = {{*state, LEN / 2}, {(char *)*state + LEN / 2, LEN / 2}};
     struct exp_measure m;
     assert_int_equal(exp_measure_ranges(r, 2, EXP_MEASURE_LATENCY, -1, &m, err), 0);
     assert_true(m.latency);
@@ -58,7 +58,7 @@ static void chase_is_one_cycle_over_every_line(void **state)
 static void streams_cover_every_byte(void **state)
 {
     char err[CDN_ERR_LEN];
-    struct place_range r = {*state, LEN};
+    struct cdn_place_range r = {*state, LEN};
     struct exp_measure m;
     assert_int_equal(exp_measure_ranges(&r, 1, EXP_MEASURE_BANDWIDTH, -1, &m, err), 0);
     assert_true(m.bandwidth);
@@ -67,7 +67,7 @@ static void streams_cover_every_byte(void **state)
     const char *p = *state;
     assert_int_equal(p[0], 0);
     assert_int_equal(p[LEN - 1], 0);
-    struct place_range tiny = {*state, 64};
+    struct cdn_place_range tiny = {*state, 64};
     assert_int_equal(exp_measure_ranges(&tiny, 1, EXP_MEASURE_LATENCY, -1, &m, err), -1);
     assert_non_null(strstr(err, "too small"));
 }
@@ -75,9 +75,9 @@ static void streams_cover_every_byte(void **state)
 static void migrate_to_the_same_node_moves_nothing(void **state)
 {
     char err[CDN_ERR_LEN];
-    struct place_range r = {*state, LEN};
-    struct place_result before;
-    assert_int_equal(place_query(&r, 1, &before, err), 0);
+    struct cdn_place_range r = {*state, LEN};
+    struct cdn_place_result before;
+    assert_int_equal(cdn_place_query(&r, 1, &before, err), 0);
     int node = -1;
     for (int k = 0; k < CDN_MAX_NODES && node < 0; k++)
         if (before.per_node[k] == (int64_t)(LEN / 4096))
@@ -101,7 +101,7 @@ static void migrate_to_the_same_node_moves_nothing(void **state)
 static void resampled_hold_counts_every_page(void **state)
 {
     char err[CDN_ERR_LEN];
-    struct place_range r = {*state, LEN};
+    struct cdn_place_range r = {*state, LEN};
     struct exp_resample rs;
     double t = cdn_now();
     assert_int_equal(exp_resample_hold(&r, 1, 100, 20, &rs, err), 0);

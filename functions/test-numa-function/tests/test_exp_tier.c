@@ -105,7 +105,7 @@ static struct exp_world world(int mode, cdn_nodeset policy_nodes, cdn_nodeset al
     struct exp_world w;
     memset(&w, 0, sizeof w);
     w.policy.mode = mode;
-    w.policy.mode_name = policy_mode_name(mode);
+    w.policy.mode_name = cdn_policy_mode_name(mode);
     w.policy.nodes = policy_nodes;
     w.policy.mems_allowed = allowed;
     cdn_nodeset_format(allowed, w.policy.mems_allowed_list, sizeof w.policy.mems_allowed_list);

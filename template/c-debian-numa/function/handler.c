@@ -1,6 +1,7 @@
 /* handler.c: the function. `faas-cli new --lang c-debian-numa NAME` copies this folder to
- * ./NAME/; edit it, and read ../handler.h (the only header you need). Its tests are in tests/:
- * the image's build stage runs them, so a failing test fails `faas-cli build`.
+ * ./NAME/; edit it, and read ../handler.h (the only header you include; the cdn_* NUMA toolkit
+ * comes with it). Its tests are in tests/: the image's build stage runs them, so a failing test
+ * fails `faas-cli build`.
  *
  * Routes: GET /policy answers where this function runs and which memory policy it runs under
  * (set by `numactl --membind N` in fprocess); GET /text answers plain text; GET or POST on any
@@ -28,10 +29,10 @@ void fn_fini(void *state)
 
 static int policy_answer(struct fn_response *res, char err[CDN_ERR_LEN])
 {
-    struct proc_policy pol;
-    if (policy_read("/proc/self/status", &pol, err) != 0)
+    struct cdn_proc_policy pol;
+    if (cdn_policy_read("/proc/self/status", &pol, err) != 0)
         return 503;
-    res->json = policy_to_json(&pol);
+    res->json = cdn_policy_to_json(&pol);
     if (!res->json)
         return cdn_err(err, ENOMEM, "rendering the policy"), 500;
     return 0;

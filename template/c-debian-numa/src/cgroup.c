@@ -63,7 +63,7 @@ static int own_dir(const struct cg_kind *k, char *dir, size_t len, char err[CDN_
 
 /* Looks at one cgroup: when it has a limit, keeps it if it leaves less room than the best so far.
  * Returns 0, or -1 with err. *seen is set when the cgroup has the limit file at all. */
-static int visit(const struct cg_kind *k, const char *dir, int leaf, struct cg_memory *out,
+static int visit(const struct cg_kind *k, const char *dir, int leaf, struct cdn_cg_memory *out,
                  int *seen, char err[CDN_ERR_LEN])
 {
     char lpath[sizeof out->limit_file], upath[sizeof out->limit_file];
@@ -93,7 +93,7 @@ static int visit(const struct cg_kind *k, const char *dir, int leaf, struct cg_m
 
 /* Visits the process's cgroup and each parent up to the mount's root. Returns 1 when some cgroup
  * on the way has the limit file (the controller is there), 0 when none has, -1 with err. */
-static int walk(const struct cg_kind *k, struct cg_memory *out, char err[CDN_ERR_LEN])
+static int walk(const struct cg_kind *k, struct cdn_cg_memory *out, char err[CDN_ERR_LEN])
 {
     char dir[sizeof out->path];
     int seen = 0;
@@ -144,8 +144,8 @@ static int parse_proc_cgroup(const char *proc_cgroup, char v1[512], int *have_v1
     return 0;
 }
 
-int cg_memory_read(const char *proc_cgroup, const char *cgroup_root, struct cg_memory *out,
-                   char err[CDN_ERR_LEN])
+int cdn_cg_memory_read(const char *proc_cgroup, const char *cgroup_root, struct cdn_cg_memory *out,
+                       char err[CDN_ERR_LEN])
 {
     memset(out, 0, sizeof *out);
     out->limit = -1;
@@ -163,7 +163,7 @@ int cg_memory_read(const char *proc_cgroup, const char *cgroup_root, struct cg_m
     for (int i = 0; i < 2; i++) {
         if (!have[i])
             continue;
-        struct cg_memory m = {.limit = -1};
+        struct cdn_cg_memory m = {.limit = -1};
         int rc = walk(&kinds[i], &m, err);
         if (rc < 0)
             return -1;
@@ -176,16 +176,16 @@ int cg_memory_read(const char *proc_cgroup, const char *cgroup_root, struct cg_m
     return 0; /* no memory controller visible: version 0, unlimited */
 }
 
-int64_t cg_memory_headroom(const struct cg_memory *m)
+int64_t cdn_cg_memory_headroom(const struct cdn_cg_memory *m)
 {
     if (m->version == 0 || m->limit < 0)
         return INT64_MAX;
     return m->limit > m->usage ? m->limit - m->usage : 0;
 }
 
-json_t *cg_memory_to_json(const struct cg_memory *m)
+json_t *cdn_cg_memory_to_json(const struct cdn_cg_memory *m)
 {
-    int64_t h = cg_memory_headroom(m);
+    int64_t h = cdn_cg_memory_headroom(m);
     return json_pack("{s:i, s:s, s:s?, s:I, s:I, s:I}", "version", m->version, "path", m->path,
                      "limit_file", m->limit_file[0] ? m->limit_file : NULL,
                      "limit", (json_int_t)m->limit, "usage", (json_int_t)m->usage,

@@ -15,7 +15,7 @@
 
 #define SRV_MAX_PAIRS 128    /* headers or query arguments passed to the handler */
 
-/* req_state.status before an answer is queued, and once srv_abandon() has given up on it. */
+/* req_state.status before an answer is queued, and once cdn_srv_abandon() has given up on it. */
 #define STATUS_NONE 0
 #define STATUS_ABANDONED (-1)
 
@@ -35,15 +35,15 @@ struct req_state {
     struct req_state *prev, *next;  /* in srv.live while in flight */
 };
 
-struct srv {
+struct cdn_srv {
     struct MHD_Daemon *daemon;
-    struct srv_config cfg;
+    struct cdn_srv_config cfg;
     void *fn_state;
     atomic_int_fast64_t in_flight;
     atomic_bool closing;        /* quiesced: requests that start now get 503 */
     pthread_mutex_t lock;       /* guards live and abandoned */
     struct req_state *live;     /* requests in flight */
-    bool abandoned;             /* srv_abandon() logged them; the process is exiting */
+    bool abandoned;             /* cdn_srv_abandon() logged them; the process is exiting */
 };
 
 /* Keeps a query argument or header for the handler. A value the handler would see cut short
@@ -82,7 +82,7 @@ static enum MHD_Result queue_text(struct MHD_Connection *c, struct req_state *st
             ok = MHD_add_response_header(r, hdrs[i].key, hdrs[i].value);
     if (ok == MHD_YES && status == MHD_HTTP_SERVICE_UNAVAILABLE)
         ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-    /* Once srv_abandon() has logged this request as never answered, it stays never answered. */
+    /* Once cdn_srv_abandon() has logged this request as never answered, it stays never answered. */
     int none = STATUS_NONE;
     if (ok == MHD_YES && !atomic_compare_exchange_strong(&st->status, &none, status))
         ok = MHD_NO;
@@ -96,14 +96,14 @@ static enum MHD_Result queue_error(struct MHD_Connection *c, struct req_state *s
                                    const char *text)
 {
     size_t len = 0;
-    char *body = render_error(text, &len);
+    char *body = cdn_render_error(text, &len);
     if (!body)
         return MHD_NO;
     return queue_text(c, st, status, body, len, "application/json", NULL, 0);
 }
 
 /* Hands the complete request to the function and queues what it answers. */
-static enum MHD_Result run_handler(struct srv *s, struct MHD_Connection *c, struct req_state *st,
+static enum MHD_Result run_handler(struct cdn_srv *s, struct MHD_Connection *c, struct req_state *st,
                                    const char *url, const char *method)
 {
     MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, collect_pair, st);
@@ -123,8 +123,8 @@ static enum MHD_Result run_handler(struct srv *s, struct MHD_Connection *c, stru
     struct fn_response res = {0};
     char err[CDN_ERR_LEN] = "";
     int rc = fn_handle(s->fn_state, &req, &res, err);
-    struct resp_out out;
-    if (resp_build(rc, &res, err, &out) != 0)
+    struct cdn_resp_out out;
+    if (cdn_resp_build(rc, &res, err, &out) != 0)
         return MHD_NO;
     /* The handler's headers go with the handler's own answer only. */
     return queue_text(c, st, out.status, out.body, out.len, out.content_type, res.headers,
@@ -132,7 +132,7 @@ static enum MHD_Result run_handler(struct srv *s, struct MHD_Connection *c, stru
 }
 
 /* Appends a piece of the body, or records 413 once the limit is passed (the rest is drained). */
-static int take_body(const struct srv *s, struct req_state *st, const char *data, size_t n)
+static int take_body(const struct cdn_srv *s, struct req_state *st, const char *data, size_t n)
 {
     if (st->refuse_status)
         return 0;
@@ -160,7 +160,7 @@ static int take_body(const struct srv *s, struct req_state *st, const char *data
 }
 
 /* First call of a request: its state, counted in flight and listed until it completes. */
-static struct req_state *begin_request(struct srv *s, struct MHD_Connection *c, const char *url,
+static struct req_state *begin_request(struct cdn_srv *s, struct MHD_Connection *c, const char *url,
                                        const char *method)
 {
     struct req_state *st = calloc(1, sizeof *st);
@@ -176,7 +176,7 @@ static struct req_state *begin_request(struct srv *s, struct MHD_Connection *c, 
         s->live->prev = st;
     s->live = st;
     pthread_mutex_unlock(&s->lock);
-    /* Counted before closing is read: srv_quiesce() sets closing before the drain reads the
+    /* Counted before closing is read: cdn_srv_quiesce() sets closing before the drain reads the
      * count, so either the drain waits for this request or the request sees closing. */
     atomic_fetch_add(&s->in_flight, 1);
     if (atomic_load(&s->closing))
@@ -187,7 +187,7 @@ static struct req_state *begin_request(struct srv *s, struct MHD_Connection *c, 
     return st;
 }
 
-static enum MHD_Result refuse(const struct srv *s, struct MHD_Connection *c, struct req_state *st)
+static enum MHD_Result refuse(const struct cdn_srv *s, struct MHD_Connection *c, struct req_state *st)
 {
     char msg[CDN_ERR_LEN];
     if (st->refuse_status == MHD_HTTP_SERVICE_UNAVAILABLE)
@@ -203,7 +203,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *upload_data, size_t *upload_size, void **req_cls)
 {
     (void)version;
-    struct srv *s = cls;
+    struct cdn_srv *s = cls;
     struct req_state *st = *req_cls;
     if (!st) { /* first call: headers only; answering now would cost keep-alive */
         *req_cls = begin_request(s, c, url, method);
@@ -259,7 +259,7 @@ static void log_request(const struct req_state *st, int status, const char *outc
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    struct srv *s = cls;
+    struct cdn_srv *s = cls;
     struct req_state *st = *req_cls;
     if (!st)
         return;
@@ -274,7 +274,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
         s->live = st->next;
     if (st->next)
         st->next->prev = st->prev;
-    if (!s->abandoned) /* else srv_abandon() already logged it */
+    if (!s->abandoned) /* else cdn_srv_abandon() already logged it */
         log_request(st, atomic_load(&st->status), why ? outcome : NULL);
     pthread_mutex_unlock(&s->lock);
     free(st->body);
@@ -283,9 +283,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
-struct srv *srv_start(const struct srv_config *cfg, int listen_fd, void *fn_state, char err[CDN_ERR_LEN])
+struct cdn_srv *cdn_srv_start(const struct cdn_srv_config *cfg, int listen_fd, void *fn_state, char err[CDN_ERR_LEN])
 {
-    struct srv *s = calloc(1, sizeof *s);
+    struct cdn_srv *s = calloc(1, sizeof *s);
     int e = s ? pthread_mutex_init(&s->lock, NULL) : ENOMEM;
     if (e != 0) {
         free(s);
@@ -316,7 +316,7 @@ struct srv *srv_start(const struct srv_config *cfg, int listen_fd, void *fn_stat
     return s;
 }
 
-void srv_quiesce(struct srv *s)
+void cdn_srv_quiesce(struct cdn_srv *s)
 {
     atomic_store(&s->closing, true);
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
@@ -324,12 +324,12 @@ void srv_quiesce(struct srv *s)
         close(fd);
 }
 
-int64_t srv_in_flight(const struct srv *s)
+int64_t cdn_srv_in_flight(const struct cdn_srv *s)
 {
-    return atomic_load(&((struct srv *)s)->in_flight);
+    return atomic_load(&((struct cdn_srv *)s)->in_flight);
 }
 
-int64_t srv_abandon(struct srv *s, const char *why)
+int64_t cdn_srv_abandon(struct cdn_srv *s, const char *why)
 {
     int64_t n = 0;
     char text[CDN_ERR_LEN];
@@ -349,7 +349,7 @@ int64_t srv_abandon(struct srv *s, const char *why)
     return n;
 }
 
-void srv_stop(struct srv *s)
+void cdn_srv_stop(struct cdn_srv *s)
 {
     if (!s)
         return;

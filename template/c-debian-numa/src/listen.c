@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int srv_config_from_env(struct srv_config *cfg, char err[CDN_ERR_LEN])
+int cdn_srv_config_from_env(struct cdn_srv_config *cfg, char err[CDN_ERR_LEN])
 {
     int64_t port;
     memset(cfg, 0, sizeof *cfg);
@@ -27,7 +27,7 @@ int srv_config_from_env(struct srv_config *cfg, char err[CDN_ERR_LEN])
     return 0;
 }
 
-int srv_listen(const struct srv_config *cfg, char err[CDN_ERR_LEN])
+int cdn_srv_listen(const struct cdn_srv_config *cfg, char err[CDN_ERR_LEN])
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port)};
     if (inet_pton(AF_INET, cfg->addr, &sa.sin_addr) != 1)

@@ -30,13 +30,13 @@ static int lifecycle_from_env(struct lifecycle *lc, char err[CDN_ERR_LEN])
 
 /* Waits for in-flight requests to finish, at most limit_ms by the clock, polling every 10 ms.
  * Returns 1 when none is left. */
-static int drain(const struct srv *s, int64_t limit_ms)
+static int drain(const struct cdn_srv *s, int64_t limit_ms)
 {
     struct timespec tick = {0, 10 * 1000 * 1000};
     double until = cdn_now() + (double)limit_ms / 1000.0;
-    while (srv_in_flight(s) > 0 && cdn_now() < until)
+    while (cdn_srv_in_flight(s) > 0 && cdn_now() < until)
         nanosleep(&tick, NULL);
-    return srv_in_flight(s) == 0;
+    return cdn_srv_in_flight(s) == 0;
 }
 
 /* After SIGTERM of-watchdog keeps forwarding requests for healthcheck_interval: go on serving
@@ -51,7 +51,7 @@ static void serve_grace(const sigset_t *set, int64_t interval_ms)
 }
 
 /* After the signal: grace (SIGTERM), quiesce, drain, then stop cleanly or abandon. */
-static int shut_down(struct srv *s, void *state, const sigset_t *stop, int sig,
+static int shut_down(struct cdn_srv *s, void *state, const sigset_t *stop, int sig,
                      const struct lifecycle *lc)
 {
     if (sig == SIGTERM) {
@@ -59,16 +59,16 @@ static int shut_down(struct srv *s, void *state, const sigset_t *stop, int sig,
                 (long long)lc->healthcheck_interval_ms, (long long)lc->write_timeout_ms);
         serve_grace(stop, lc->healthcheck_interval_ms);
     }
-    srv_quiesce(s);
+    cdn_srv_quiesce(s);
     if (!drain(s, lc->write_timeout_ms)) {
-        int64_t n = srv_abandon(s, "write_timeout passed");
+        int64_t n = cdn_srv_abandon(s, "write_timeout passed");
         fprintf(stderr, "server: write_timeout passed with %lld request(s) in flight: abandoned; "
                 "exiting\n", (long long)n);
         /* Their handlers still run and hold the function's state: exit without joining them. */
         _exit(0);
     }
     fprintf(stderr, "server: stopped accepting; every request finished; exiting\n");
-    srv_stop(s);
+    cdn_srv_stop(s);
     fn_fini(state);
     return 0;
 }
@@ -89,11 +89,11 @@ static int signals_setup(sigset_t *stop)
 int main(void)
 {
     char err[CDN_ERR_LEN];
-    struct srv_config cfg;
+    struct cdn_srv_config cfg;
     struct lifecycle lc;
     sigset_t stop;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (srv_config_from_env(&cfg, err) != 0 || lifecycle_from_env(&lc, err) != 0) {
+    if (cdn_srv_config_from_env(&cfg, err) != 0 || lifecycle_from_env(&lc, err) != 0) {
         fprintf(stderr, "server: bad environment: %s\n", err);
         return 1;
     }
@@ -101,7 +101,7 @@ int main(void)
     if (signals_setup(&stop) != 0)
         return 1;
     json_object_seed(0);
-    int fd = srv_listen(&cfg, err);
+    int fd = cdn_srv_listen(&cfg, err);
     if (fd < 0) {
         fprintf(stderr, "server: %s\n", err);
         return 1;
@@ -112,7 +112,7 @@ int main(void)
         close(fd);
         return 1;
     }
-    struct srv *s = srv_start(&cfg, fd, state, err);
+    struct cdn_srv *s = cdn_srv_start(&cfg, fd, state, err);
     if (!s) {
         fprintf(stderr, "server: %s\n", err);
         fn_fini(state);

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <stdbool.h>
 
-int meminfo_parse_file(const char *path, int64_t *mem_total, int64_t *mem_free, char err[CDN_ERR_LEN])
+int cdn_meminfo_parse_file(const char *path, int64_t *mem_total, int64_t *mem_free, char err[CDN_ERR_LEN])
 {
     FILE *f = fopen(path, "re");
     if (!f)
@@ -38,7 +38,7 @@ int meminfo_parse_file(const char *path, int64_t *mem_total, int64_t *mem_free, 
     return 0;
 }
 
-int meminfo_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], char err[CDN_ERR_LEN])
+int cdn_meminfo_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], char err[CDN_ERR_LEN])
 {
     char line[256];
     int node = -1;
@@ -58,8 +58,8 @@ int meminfo_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], char err[CDN_ERR
     return 0;
 }
 
-int meminfo_snapshot(const char *sysfs_root, const char *zoneinfo, struct meminfo_snapshot *out,
-                     char err[CDN_ERR_LEN])
+int cdn_meminfo_snapshot(const char *sysfs_root, const char *zoneinfo, struct cdn_meminfo_snapshot *out,
+                         char err[CDN_ERR_LEN])
 {
     char dir[512];
     memset(out, 0, sizeof *out);
@@ -70,12 +70,12 @@ int meminfo_snapshot(const char *sysfs_root, const char *zoneinfo, struct meminf
             continue;
         char path[600];
         snprintf(path, sizeof path, "%s/node%d/meminfo", dir, id);
-        if (meminfo_parse_file(path, &out->mem_total[id], &out->mem_free[id], err) != 0)
+        if (cdn_meminfo_parse_file(path, &out->mem_total[id], &out->mem_free[id], err) != 0)
             return -1;
     }
     FILE *f = zoneinfo ? fopen(zoneinfo, "re") : NULL;
     if (f) {
-        out->have_pcp = meminfo_parse_zoneinfo(f, out->pcp_free, NULL) == 0;
+        out->have_pcp = cdn_meminfo_parse_zoneinfo(f, out->pcp_free, NULL) == 0;
         fclose(f);
     }
     return 0;
@@ -84,8 +84,8 @@ int meminfo_snapshot(const char *sysfs_root, const char *zoneinfo, struct meminf
 /* Per node: a[n], or with b the memory that left the free pool between snapshot a and b:
  * (free_a - free_b) + (total_b - total_a). The MemTotal term keeps memory onlined meanwhile
  * (hotplug, a CXL expander coming up, lazily initialised zones) from hiding the use. */
-static json_t *per_node_json(cdn_nodeset nodes, const struct meminfo_snapshot *a,
-                             const struct meminfo_snapshot *b)
+static json_t *per_node_json(cdn_nodeset nodes, const struct cdn_meminfo_snapshot *a,
+                             const struct cdn_meminfo_snapshot *b)
 {
     json_t *obj = json_object();
     if (!obj)
@@ -110,12 +110,12 @@ static json_t *per_node_json(cdn_nodeset nodes, const struct meminfo_snapshot *a
     return obj;
 }
 
-json_t *meminfo_free_json(const struct meminfo_snapshot *s)
+json_t *cdn_meminfo_free_json(const struct cdn_meminfo_snapshot *s)
 {
     return per_node_json(s->nodes, s, NULL);
 }
 
-json_t *meminfo_pcp_json(const struct meminfo_snapshot *s)
+json_t *cdn_meminfo_pcp_json(const struct cdn_meminfo_snapshot *s)
 {
     if (!s->have_pcp)
         return json_null();
@@ -131,7 +131,7 @@ json_t *meminfo_pcp_json(const struct meminfo_snapshot *s)
     return obj;
 }
 
-json_t *meminfo_delta_json(const struct meminfo_snapshot *a, const struct meminfo_snapshot *b)
+json_t *cdn_meminfo_delta_json(const struct cdn_meminfo_snapshot *a, const struct cdn_meminfo_snapshot *b)
 {
     return per_node_json(a->nodes & b->nodes, a, b);
 }

@@ -12,54 +12,54 @@
 
 /* Kernel numbers are text: each is capped (1 PiB, 2^40 counts) and sums saturate at 2^52 bytes,
  * so that differences and sums of them never overflow. */
-#define NODESTAT_MAX_KB ((long long)1 << 40)
-#define NODESTAT_SUM_CAP ((int64_t)1 << 52)
+#define CDN_NODESTAT_MAX_KB ((long long)1 << 40)
+#define CDN_NODESTAT_SUM_CAP ((int64_t)1 << 52)
 
 static void add_pages(int64_t *acc, long long pages, long page)
 {
     int64_t b = (int64_t)pages * page;      /* pages < 2^40, page <= 2^24: fits */
-    *acc = b > NODESTAT_SUM_CAP - *acc ? NODESTAT_SUM_CAP : *acc + b;
+    *acc = b > CDN_NODESTAT_SUM_CAP - *acc ? CDN_NODESTAT_SUM_CAP : *acc + b;
 }
 
-static const char *const field_names[NODESTAT_FIELDS] = {
+static const char *const field_names[CDN_NODESTAT_FIELDS] = {
     "MemTotal", "MemFree", "AnonPages", "FilePages", "Shmem", "PageTables", "SecPageTables",
     "KernelStack", "SReclaimable", "SUnreclaim", "AnonHugePages",
 };
-static const char *const numa_names[NODESTAT_NUMA_COUNTERS] = {
+static const char *const numa_names[CDN_NODESTAT_NUMA_COUNTERS] = {
     "numa_hit", "numa_miss", "numa_foreign", "interleave_hit", "local_node", "other_node",
 };
 
-const char *nodestat_field_name(enum nodestat_field f)
+const char *cdn_nodestat_field_name(enum cdn_nodestat_field f)
 {
-    return (unsigned)f < NODESTAT_FIELDS ? field_names[f] : "unknown";
+    return (unsigned)f < CDN_NODESTAT_FIELDS ? field_names[f] : "unknown";
 }
 
-const char *nodestat_numa_name(enum nodestat_numa c)
+const char *cdn_nodestat_numa_name(enum cdn_nodestat_numa c)
 {
-    return (unsigned)c < NODESTAT_NUMA_COUNTERS ? numa_names[c] : "unknown";
+    return (unsigned)c < CDN_NODESTAT_NUMA_COUNTERS ? numa_names[c] : "unknown";
 }
 
 static int field_index(const char *key)
 {
-    for (int i = 0; i < NODESTAT_FIELDS; i++)
+    for (int i = 0; i < CDN_NODESTAT_FIELDS; i++)
         if (strcmp(key, field_names[i]) == 0)
             return i;
     return -1;
 }
 
-int nodestat_parse_meminfo(FILE *f, int node, int64_t field[NODESTAT_FIELDS], uint32_t *seen,
-                           char err[CDN_ERR_LEN])
+int cdn_nodestat_parse_meminfo(FILE *f, int node, int64_t field[CDN_NODESTAT_FIELDS], uint32_t *seen,
+                               char err[CDN_ERR_LEN])
 {
     char line[256];
     *seen = 0;
-    memset(field, 0, sizeof(int64_t) * NODESTAT_FIELDS);
+    memset(field, 0, sizeof(int64_t) * CDN_NODESTAT_FIELDS);
     for (int i = 0; i < 200 && fgets(line, sizeof line, f); i++) {
         /* "Node 0 AnonPages:     253368 kB"; lines without kB (HugePages_*) are counts: skipped */
         int n;
         char key[64];
         long long kb;
         if (sscanf(line, "Node %d %63[^:]: %lld kB", &n, key, &kb) != 3 || n != node ||
-            kb < 0 || kb > NODESTAT_MAX_KB || !strstr(line, " kB"))
+            kb < 0 || kb > CDN_NODESTAT_MAX_KB || !strstr(line, " kB"))
             continue;
         int k = field_index(key);
         if (k >= 0) {
@@ -69,22 +69,22 @@ int nodestat_parse_meminfo(FILE *f, int node, int64_t field[NODESTAT_FIELDS], ui
     }
     if (ferror(f))
         return cdn_err(err, EIO, "read node%d/meminfo", node);
-    if (!(*seen & (1u << NODESTAT_MEM_TOTAL)) || !(*seen & (1u << NODESTAT_MEM_FREE)))
+    if (!(*seen & (1u << CDN_NODESTAT_MEM_TOTAL)) || !(*seen & (1u << CDN_NODESTAT_MEM_FREE)))
         return cdn_err(err, 0, "node%d/meminfo: no MemTotal/MemFree lines", node);
     return 0;
 }
 
-int nodestat_parse_numastat(FILE *f, int64_t numa[NODESTAT_NUMA_COUNTERS], char err[CDN_ERR_LEN])
+int cdn_nodestat_parse_numastat(FILE *f, int64_t numa[CDN_NODESTAT_NUMA_COUNTERS], char err[CDN_ERR_LEN])
 {
     char line[128];
     int found = 0;
-    memset(numa, 0, sizeof(int64_t) * NODESTAT_NUMA_COUNTERS);
+    memset(numa, 0, sizeof(int64_t) * CDN_NODESTAT_NUMA_COUNTERS);
     for (int i = 0; i < 64 && fgets(line, sizeof line, f); i++) {
         char key[32];
         long long v;
         if (sscanf(line, "%31s %lld", key, &v) != 2 || v < 0 || v > ((long long)1 << 52))
             continue;
-        for (int c = 0; c < NODESTAT_NUMA_COUNTERS; c++)
+        for (int c = 0; c < CDN_NODESTAT_NUMA_COUNTERS; c++)
             if (strcmp(key, numa_names[c]) == 0) {
                 numa[c] = v;
                 found |= 1 << c;
@@ -92,15 +92,15 @@ int nodestat_parse_numastat(FILE *f, int64_t numa[NODESTAT_NUMA_COUNTERS], char 
     }
     if (ferror(f))
         return cdn_err(err, EIO, "read numastat");
-    if (found != (1 << NODESTAT_NUMA_COUNTERS) - 1)
+    if (found != (1 << CDN_NODESTAT_NUMA_COUNTERS) - 1)
         return cdn_err(err, 0, "numastat: not every counter (numa_hit ... other_node) present");
     return 0;
 }
 
 /* Sums, per node, the pagesets' "count:" (free pages on per-CPU lists) and every
  * "vm stats threshold:" (how many pages each CPU may hold back from a counter before folding). */
-int nodestat_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], int64_t drift[CDN_MAX_NODES],
-                            char err[CDN_ERR_LEN])
+int cdn_nodestat_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], int64_t drift[CDN_MAX_NODES],
+                                char err[CDN_ERR_LEN])
 {
     char line[256];
     int node = -1;
@@ -139,7 +139,7 @@ static void read_thp_mode(const char *sysfs_root, char *out, size_t len)
         snprintf(out, len, "%.*s", (int)(hi - lo - 1), lo + 1);
 }
 
-static int read_node(const char *dir, int id, struct nodestat_snapshot *out, uint32_t *seen_all,
+static int read_node(const char *dir, int id, struct cdn_nodestat_snapshot *out, uint32_t *seen_all,
                      char err[CDN_ERR_LEN])
 {
     char path[600];
@@ -148,22 +148,22 @@ static int read_node(const char *dir, int id, struct nodestat_snapshot *out, uin
     FILE *f = fopen(path, "re");
     if (!f)
         return cdn_err(err, errno, "open %s", path);
-    int rc = nodestat_parse_meminfo(f, id, out->field[id], &seen, err);
+    int rc = cdn_nodestat_parse_meminfo(f, id, out->field[id], &seen, err);
     fclose(f);
     if (rc != 0)
         return -1;
     *seen_all &= seen;
     snprintf(path, sizeof path, "%s/node%d/numastat", dir, id);
     f = fopen(path, "re");
-    if (!f || nodestat_parse_numastat(f, out->numa[id], NULL) != 0)
+    if (!f || cdn_nodestat_parse_numastat(f, out->numa[id], NULL) != 0)
         out->have_numastat = 0;
     if (f)
         fclose(f);
     return 0;
 }
 
-int nodestat_snapshot(const char *sysfs_root, const char *zoneinfo, struct nodestat_snapshot *out,
-                      char err[CDN_ERR_LEN])
+int cdn_nodestat_snapshot(const char *sysfs_root, const char *zoneinfo, struct cdn_nodestat_snapshot *out,
+                          char err[CDN_ERR_LEN])
 {
     char dir[512];
     memset(out, 0, sizeof *out);
@@ -172,7 +172,7 @@ int nodestat_snapshot(const char *sysfs_root, const char *zoneinfo, struct nodes
     /* The per-CPU lists first, then MemFree right after: the two halves of "free" close in time. */
     FILE *f = zoneinfo ? fopen(zoneinfo, "re") : NULL;
     if (f) {
-        out->have_pcp = nodestat_parse_zoneinfo(f, out->pcp_free, out->drift, NULL) == 0;
+        out->have_pcp = cdn_nodestat_parse_zoneinfo(f, out->pcp_free, out->drift, NULL) == 0;
         fclose(f);
     }
     uint32_t seen_all = ~0u;
@@ -180,15 +180,15 @@ int nodestat_snapshot(const char *sysfs_root, const char *zoneinfo, struct nodes
     for (int id = 0; id < CDN_MAX_NODES; id++)
         if (CDN_NODESET_HAS(out->nodes, id) && read_node(dir, id, out, &seen_all, err) != 0)
             return -1;
-    out->fields_seen = seen_all & ((1u << NODESTAT_FIELDS) - 1);
+    out->fields_seen = seen_all & ((1u << CDN_NODESTAT_FIELDS) - 1);
     read_thp_mode(sysfs_root, out->thp_mode, sizeof out->thp_mode);
     return 0;
 }
 
-int64_t nodestat_used(const struct nodestat_snapshot *s, int node, bool with_pcp)
+int64_t cdn_nodestat_used(const struct cdn_nodestat_snapshot *s, int node, bool with_pcp)
 {
     if (node < 0 || node >= CDN_MAX_NODES)
         return 0;
     const int64_t *v = s->field[node];
-    return v[NODESTAT_MEM_TOTAL] - v[NODESTAT_MEM_FREE] - (with_pcp ? s->pcp_free[node] : 0);
+    return v[CDN_NODESTAT_MEM_TOTAL] - v[CDN_NODESTAT_MEM_FREE] - (with_pcp ? s->pcp_free[node] : 0);
 }

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-char *render_json(const json_t *value, size_t *len)
+char *cdn_render_json(const json_t *value, size_t *len)
 {
     char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY); /* a bare string or number too */
     if (text)
@@ -11,7 +11,7 @@ char *render_json(const json_t *value, size_t *len)
     return text;
 }
 
-char *render_error(const char *text, size_t *len)
+char *cdn_render_error(const char *text, size_t *len)
 {
     /* Error texts may quote client input: keep printable ASCII only, so the text is valid UTF-8. */
     char clean[CDN_ERR_LEN * 2];
@@ -22,7 +22,7 @@ char *render_error(const char *text, size_t *len)
     json_t *obj = json_pack("{s:s}", "error", n ? clean : "unknown error");
     if (!obj)
         return NULL;
-    char *out = render_json(obj, len);
+    char *out = cdn_render_json(obj, len);
     json_decref(obj);
     return out;
 }

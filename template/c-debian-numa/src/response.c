@@ -6,15 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int resp_error(struct resp_out *out, int status, const char *text)
+static int cdn_resp_error(struct cdn_resp_out *out, int status, const char *text)
 {
     out->status = status;
     out->content_type = "application/json";
-    out->body = render_error(text, &out->len);
+    out->body = cdn_render_error(text, &out->len);
     return out->body ? 0 : -1;
 }
 
-static void resp_drop(struct fn_response *res)
+static void cdn_resp_drop(struct fn_response *res)
 {
     json_decref(res->json);
     free(res->text);
@@ -22,24 +22,24 @@ static void resp_drop(struct fn_response *res)
     res->text = NULL;
 }
 
-int resp_build(int rc, struct fn_response *res, const char *err, struct resp_out *out)
+int cdn_resp_build(int rc, struct fn_response *res, const char *err, struct cdn_resp_out *out)
 {
     memset(out, 0, sizeof *out);
     if (rc != 0) {
-        resp_drop(res);
-        return resp_error(out, rc >= 400 && rc <= 599 ? rc : 500, err && err[0] ? err : "handler failed");
+        cdn_resp_drop(res);
+        return cdn_resp_error(out, rc >= 400 && rc <= 599 ? rc : 500, err && err[0] ? err : "handler failed");
     }
     int status = res->status >= 100 && res->status <= 599 ? res->status : 200;
     if (res->status != 0 && status != res->status) {
-        resp_drop(res);
-        return resp_error(out, 500, "the handler answered an invalid HTTP status");
+        cdn_resp_drop(res);
+        return cdn_resp_error(out, 500, "the handler answered an invalid HTTP status");
     }
     if (res->json) {
-        char *text = render_json(res->json, &out->len);
+        char *text = cdn_render_json(res->json, &out->len);
         const char *type = res->content_type ? res->content_type : "application/json";
-        resp_drop(res);
+        cdn_resp_drop(res);
         if (!text)
-            return resp_error(out, 500, "rendering the answer failed");
+            return cdn_resp_error(out, 500, "rendering the answer failed");
         out->status = status;
         out->body = text;
         out->content_type = type;
@@ -47,7 +47,7 @@ int resp_build(int rc, struct fn_response *res, const char *err, struct resp_out
     }
     out->body = res->text ? res->text : strdup("");
     if (!out->body)
-        return resp_error(out, 500, "out of memory");
+        return cdn_resp_error(out, 500, "out of memory");
     out->len = res->text ? res->text_len : 0;
     res->text = NULL;
     out->status = status;

@@ -43,7 +43,7 @@ static int read_number(const char *path, int64_t *out, char err[CDN_ERR_LEN])
 }
 
 /* memory_tierN/nodelist for every tier: the tier id of each node. */
-static int read_tiers(const char *sysfs_root, struct tier_snapshot *t, char err[CDN_ERR_LEN])
+static int read_tiers(const char *sysfs_root, struct cdn_tier_snapshot *t, char err[CDN_ERR_LEN])
 {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/devices/virtual/memory_tiering", sysfs_root);
@@ -78,7 +78,7 @@ static const char *const access_files[4] = {"read_latency", "write_latency", "re
                                             "write_bandwidth"};
 
 /* The initiators of one access class: the nodeX entries of its initiators directory. */
-static void read_initiators(const char *dir, struct tier_access *a)
+static void read_initiators(const char *dir, struct cdn_tier_access *a)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -95,7 +95,7 @@ static void read_initiators(const char *dir, struct tier_access *a)
     closedir(d);
 }
 
-static int read_access(const char *node_dir, int k, struct tier_access *a, char err[CDN_ERR_LEN])
+static int read_access(const char *node_dir, int k, struct cdn_tier_access *a, char err[CDN_ERR_LEN])
 {
     char dir[700], path[800];
     int64_t *vals[4] = {&a->read_latency, &a->write_latency, &a->read_bandwidth, &a->write_bandwidth};
@@ -114,10 +114,10 @@ static int read_access(const char *node_dir, int k, struct tier_access *a, char 
     return 0;
 }
 
-static int read_node(const char *sysfs_root, int n, struct tier_snapshot *t, char err[CDN_ERR_LEN])
+static int read_node(const char *sysfs_root, int n, struct cdn_tier_snapshot *t, char err[CDN_ERR_LEN])
 {
     char node_dir[600], path[700];
-    struct tier_node *nd = &t->node[n];
+    struct cdn_tier_node *nd = &t->node[n];
     snprintf(node_dir, sizeof node_dir, "%s/devices/system/node/node%d", sysfs_root, n);
     for (int k = 0; k < 2; k++) {
         if (read_access(node_dir, k, &nd->access[k], err) != 0)
@@ -129,7 +129,7 @@ static int read_node(const char *sysfs_root, int n, struct tier_snapshot *t, cha
 }
 
 /* demotion_enabled holds "true" or "false". */
-static int read_demotion(const char *sysfs_root, struct tier_snapshot *t, char err[CDN_ERR_LEN])
+static int read_demotion(const char *sysfs_root, struct cdn_tier_snapshot *t, char err[CDN_ERR_LEN])
 {
     char path[512], buf[16];
     snprintf(path, sizeof path, "%s/kernel/mm/numa/demotion_enabled", sysfs_root);
@@ -146,7 +146,7 @@ static int read_demotion(const char *sysfs_root, struct tier_snapshot *t, char e
     return 0;
 }
 
-static int read_globals(const char *sysfs_root, const char *proc_root, struct tier_snapshot *t,
+static int read_globals(const char *sysfs_root, const char *proc_root, struct cdn_tier_snapshot *t,
                         char err[CDN_ERR_LEN])
 {
     char path[512];
@@ -166,8 +166,8 @@ static int read_globals(const char *sysfs_root, const char *proc_root, struct ti
     return read_demotion(sysfs_root, t, err);
 }
 
-int tier_read(const char *sysfs_root, const char *proc_root, cdn_nodeset nodes,
-              struct tier_snapshot *out, char err[CDN_ERR_LEN])
+int cdn_tier_read(const char *sysfs_root, const char *proc_root, cdn_nodeset nodes,
+                  struct cdn_tier_snapshot *out, char err[CDN_ERR_LEN])
 {
     memset(out, 0, sizeof *out);
     out->nodes = nodes;
@@ -185,7 +185,7 @@ int tier_read(const char *sysfs_root, const char *proc_root, cdn_nodeset nodes,
     return 0;
 }
 
-const char *tier_absent(const struct tier_snapshot *t, const char *field, char *buf, size_t len)
+const char *cdn_tier_absent(const struct cdn_tier_snapshot *t, const char *field, char *buf, size_t len)
 {
     if (strcmp(field, "memory_tiers") == 0 && !t->have_tiers)
         snprintf(buf, len, "no /sys/devices/virtual/memory_tiering: memory tiers need Linux 6.1 "

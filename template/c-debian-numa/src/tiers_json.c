@@ -1,4 +1,4 @@
-/* tiers_json.c: renders a tier_snapshot (tiers.c) into the topology's JSON: per node its memory
+/* tiers_json.c: renders a cdn_tier_snapshot (tiers.c) into the topology's JSON: per node its memory
  * tier, HMAT access attributes and weighted-interleave weight, and a "tiering" object with the
  * tiers, demotion and NUMA balancing; every absent field is null with the reason beside it. */
 #include "internal.h"
@@ -11,7 +11,7 @@ static json_t *num_or_null(int64_t v)
     return v >= 0 ? json_integer((json_int_t)v) : json_null();
 }
 
-static json_t *access_json(const struct tier_access *a)
+static json_t *access_json(const struct cdn_tier_access *a)
 {
     if (!a->have)
         return json_null();
@@ -22,7 +22,7 @@ static json_t *access_json(const struct tier_access *a)
                      "write_bandwidth_mb_s", num_or_null(a->write_bandwidth));
 }
 
-json_t *tier_hmat_json(const struct tier_snapshot *t, int node)
+json_t *cdn_tier_hmat_json(const struct cdn_tier_snapshot *t, int node)
 {
     if (node < 0 || node >= CDN_MAX_NODES || !t->node[node].access[0].have)
         return json_null();
@@ -31,7 +31,7 @@ json_t *tier_hmat_json(const struct tier_snapshot *t, int node)
 }
 
 /* The rank of tier id among the tiers present: 0 is the fastest (the lowest id). */
-static int tier_rank(const struct tier_snapshot *t, int tier)
+static int cdn_tier_rank(const struct cdn_tier_snapshot *t, int tier)
 {
     int64_t seen_below = 0;
     int rank = 0;
@@ -47,36 +47,36 @@ static int tier_rank(const struct tier_snapshot *t, int tier)
 }
 
 /* {"memory_tier": "...", ...}: why each null field of a node is null; NULL if none is. */
-static json_t *node_absent(const struct tier_snapshot *t, int n)
+static json_t *node_absent(const struct cdn_tier_snapshot *t, int n)
 {
     char buf[CDN_ERR_LEN];
     json_t *why = json_object();
-    const struct tier_node *nd = &t->node[n];
+    const struct cdn_tier_node *nd = &t->node[n];
     if (!why)
         return NULL;
     if (nd->tier < 0)
-        json_object_set_new(why, "memory_tier", json_string(tier_absent(t, "memory_tiers", buf, sizeof buf)
+        json_object_set_new(why, "memory_tier", json_string(cdn_tier_absent(t, "memory_tiers", buf, sizeof buf)
             ? buf : "the node is in no memory_tierN/nodelist (a node without memory)"));
     if (!nd->access[0].have)
-        json_object_set_new(why, "hmat", json_string(tier_absent(t, "hmat", buf, sizeof buf)
+        json_object_set_new(why, "hmat", json_string(cdn_tier_absent(t, "hmat", buf, sizeof buf)
             ? buf : "no access0 for this node: the HMAT names no initiator for it"));
     if (nd->wi_weight < 0)
         json_object_set_new(why, "weighted_interleave_weight",
-            json_string(tier_absent(t, "weighted_interleave", buf, sizeof buf)
+            json_string(cdn_tier_absent(t, "weighted_interleave", buf, sizeof buf)
             ? buf : "no weighted_interleave/nodeN file for this node"));
     return why;
 }
 
-static int attach_node(json_t *o, const struct tier_snapshot *t, int n)
+static int attach_node(json_t *o, const struct cdn_tier_snapshot *t, int n)
 {
-    const struct tier_node *nd = &t->node[n];
+    const struct cdn_tier_node *nd = &t->node[n];
     json_t *why = node_absent(t, n);
     if (!why)
         return -1;
     int rc = json_object_set_new(o, "memory_tier", nd->tier >= 0 ? json_integer(nd->tier) : json_null()) |
-             json_object_set_new(o, "memory_tier_rank", nd->tier >= 0 ? json_integer(tier_rank(t, nd->tier))
+             json_object_set_new(o, "memory_tier_rank", nd->tier >= 0 ? json_integer(cdn_tier_rank(t, nd->tier))
                                                                       : json_null()) |
-             json_object_set_new(o, "hmat", tier_hmat_json(t, n)) |
+             json_object_set_new(o, "hmat", cdn_tier_hmat_json(t, n)) |
              json_object_set_new(o, "weighted_interleave_weight", num_or_null(nd->wi_weight));
     if (json_object_size(why) > 0)
         return rc | json_object_set_new(o, "absent", why);
@@ -85,7 +85,7 @@ static int attach_node(json_t *o, const struct tier_snapshot *t, int n)
 }
 
 /* [{"tier": 4, "rank": 0, "nodes": [0,1]}, ...] in order of tier id. */
-static json_t *tiers_json(const struct tier_snapshot *t)
+static json_t *tiers_json(const struct cdn_tier_snapshot *t)
 {
     json_t *arr = json_array();
     int last = -1;
@@ -116,14 +116,14 @@ static const char *balancing_mode(int v)
     return v >= 0 && v < 4 ? names[v] : "unknown";
 }
 
-static json_t *tiering_json(const struct tier_snapshot *t)
+static json_t *tiering_json(const struct cdn_tier_snapshot *t)
 {
     static const char *const fields[] = {"memory_tiers", "hmat", "weighted_interleave",
                                          "demotion_enabled", "numa_balancing"};
     char buf[CDN_ERR_LEN];
     json_t *absent = json_object();
     for (size_t i = 0; absent && i < sizeof fields / sizeof fields[0]; i++)
-        if (tier_absent(t, fields[i], buf, sizeof buf))
+        if (cdn_tier_absent(t, fields[i], buf, sizeof buf))
             json_object_set_new(absent, fields[i], json_string(buf));
     return json_pack("{s:s, s:o, s:b, s:o, s:o, s:o}", "kernel", t->kernel,
                      "memory_tiers", t->have_tiers ? tiers_json(t) : json_null(),
@@ -136,7 +136,7 @@ static json_t *tiering_json(const struct tier_snapshot *t)
                      "absent", absent);
 }
 
-int tier_attach(json_t *topology, const struct tier_snapshot *t)
+int cdn_tier_attach(json_t *topology, const struct cdn_tier_snapshot *t)
 {
     json_t *nodes = json_object_get(topology, "nodes");
     size_t i;

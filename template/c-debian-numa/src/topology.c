@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int read_distances(const char *node_dir, struct topo_node *node, char err[CDN_ERR_LEN])
+static int read_distances(const char *node_dir, struct cdn_topo_node *node, char err[CDN_ERR_LEN])
 {
     char path[600], buf[1024];
     snprintf(path, sizeof path, "%s/distance", node_dir);
@@ -30,7 +30,7 @@ static int read_distances(const char *node_dir, struct topo_node *node, char err
     return 0;
 }
 
-static int read_node(const char *dir, int id, struct topo_node *node, char err[CDN_ERR_LEN])
+static int read_node(const char *dir, int id, struct cdn_topo_node *node, char err[CDN_ERR_LEN])
 {
     char node_dir[560], path[600];
     snprintf(node_dir, sizeof node_dir, "%s/node%d", dir, id);
@@ -40,13 +40,13 @@ static int read_node(const char *dir, int id, struct topo_node *node, char err[C
         return -1;
     node->n_cpus = cdn_cpuset_count(&node->cpus);
     snprintf(path, sizeof path, "%s/meminfo", node_dir);
-    if (meminfo_parse_file(path, &node->mem_total, &node->mem_free, err) != 0)
+    if (cdn_meminfo_parse_file(path, &node->mem_total, &node->mem_free, err) != 0)
         return -1;
     return read_distances(node_dir, node, err);
 }
 
 /* sysfs lists distances in the order of node ids present; turn column k into node id. */
-static void remap_distances(struct topo_snapshot *t)
+static void remap_distances(struct cdn_topo_snapshot *t)
 {
     for (int i = 0; i < t->n_nodes; i++) {
         int by_index[CDN_MAX_NODES];
@@ -58,7 +58,7 @@ static void remap_distances(struct topo_snapshot *t)
     }
 }
 
-static int read_pci(const char *sysfs_root, struct topo_snapshot *t)
+static int read_pci(const char *sysfs_root, struct cdn_topo_snapshot *t)
 {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/bus/pci/devices", sysfs_root);
@@ -72,7 +72,7 @@ static int read_pci(const char *sysfs_root, struct topo_snapshot *t)
             continue;
         if (t->n_pci == cap) {
             int ncap = cap ? cap * 2 : 16;
-            struct topo_pci *np = realloc(t->pci, (size_t)ncap * sizeof *np);
+            struct cdn_topo_pci *np = realloc(t->pci, (size_t)ncap * sizeof *np);
             if (!np) {
                 closedir(d);
                 return -1;
@@ -80,7 +80,7 @@ static int read_pci(const char *sysfs_root, struct topo_snapshot *t)
             t->pci = np;
             cap = ncap;
         }
-        struct topo_pci *p = &t->pci[t->n_pci];
+        struct cdn_topo_pci *p = &t->pci[t->n_pci];
         char path[800], buf[64];
         snprintf(p->address, sizeof p->address, "%.31s", e->d_name);
         snprintf(path, sizeof path, "%s/%s/numa_node", dir, e->d_name);
@@ -95,7 +95,7 @@ static int read_pci(const char *sysfs_root, struct topo_snapshot *t)
     return 0;
 }
 
-int topo_read(const char *sysfs_root, struct topo_snapshot *out, char err[CDN_ERR_LEN])
+int cdn_topo_read(const char *sysfs_root, struct cdn_topo_snapshot *out, char err[CDN_ERR_LEN])
 {
     char dir[512];
     memset(out, 0, sizeof *out);
@@ -112,24 +112,24 @@ int topo_read(const char *sysfs_root, struct topo_snapshot *out, char err[CDN_ER
     out->n_nodes = n;
     remap_distances(out);
     if (read_pci(sysfs_root, out) != 0) {
-        topo_free(out);
+        cdn_topo_free(out);
         return cdn_err(err, ENOMEM, "PCI device list");
     }
     return 0;
 }
 
-void topo_free(struct topo_snapshot *t)
+void cdn_topo_free(struct cdn_topo_snapshot *t)
 {
     free(t->pci);
     t->pci = NULL;
     t->n_pci = 0;
 }
 
-static json_t *nodes_json(const struct topo_snapshot *t)
+static json_t *nodes_json(const struct cdn_topo_snapshot *t)
 {
     json_t *arr = json_array();
     for (int i = 0; arr && i < t->n_nodes; i++) {
-        const struct topo_node *nd = &t->nodes[i];
+        const struct cdn_topo_node *nd = &t->nodes[i];
         json_t *o = json_pack("{s:i, s:o, s:i, s:I, s:I}", "node", nd->id,
                               "cpus", cdn_cpuset_list_json(&nd->cpus),
                               "n_cpus", nd->n_cpus, "mem_total", (json_int_t)nd->mem_total,
@@ -142,7 +142,7 @@ static json_t *nodes_json(const struct topo_snapshot *t)
     return arr;
 }
 
-static json_t *distances_json(const struct topo_snapshot *t)
+static json_t *distances_json(const struct cdn_topo_snapshot *t)
 {
     json_t *rows = json_array();
     for (int i = 0; rows && i < t->n_nodes; i++) {
@@ -160,7 +160,7 @@ static json_t *distances_json(const struct topo_snapshot *t)
     return rows;
 }
 
-static json_t *pci_json(const struct topo_snapshot *t)
+static json_t *pci_json(const struct cdn_topo_snapshot *t)
 {
     json_t *arr = json_array();
     for (int i = 0; arr && i < t->n_pci; i++) {
@@ -174,7 +174,7 @@ static json_t *pci_json(const struct topo_snapshot *t)
     return arr;
 }
 
-json_t *topo_to_json(const struct topo_snapshot *t)
+json_t *cdn_topo_to_json(const struct cdn_topo_snapshot *t)
 {
     return json_pack("{s:o, s:o, s:o, s:o}", "node_ids", cdn_nodeset_json(t->present),
                      "nodes", nodes_json(t), "distances", distances_json(t), "pci", pci_json(t));

@@ -50,7 +50,7 @@ static void cpuid_signature(char out[16])
 #endif
 }
 
-void virt_detect(const char *proc_cpuinfo, const char *sysfs_root, struct virt_info *out)
+void cdn_virt_detect(const char *proc_cpuinfo, const char *sysfs_root, struct cdn_virt_info *out)
 {
     char path[512], vendor[64] = "", product[64] = "";
     memset(out, 0, sizeof *out);
@@ -68,7 +68,7 @@ void virt_detect(const char *proc_cpuinfo, const char *sysfs_root, struct virt_i
                        strstr(out->dmi, "VirtualBox") || strstr(out->dmi, "Virtual Machine");
 }
 
-json_t *virt_to_json(const struct virt_info *v)
+json_t *cdn_virt_to_json(const struct cdn_virt_info *v)
 {
     const char *tcg = strcmp(v->hypervisor, "TCGTCGTCGTCG") == 0 ? "an emulator (QEMU TCG): " : "";
     char note[256];

@@ -74,14 +74,14 @@ static void topology_keeps_long_cpulists_whole(void **state)
 {
     (void)state;
     char err[CDN_ERR_LEN];
-    struct topo_snapshot t;
-    assert_int_equal(topo_read(FIXTURES "/sys_long", &t, err), 0);
+    struct cdn_topo_snapshot t;
+    assert_int_equal(cdn_topo_read(FIXTURES "/sys_long", &t, err), 0);
     assert_int_equal(t.n_nodes, 2);
     assert_int_equal(t.nodes[0].n_cpus, 2048);
     assert_int_equal(t.nodes[1].n_cpus, 2048 + 3192);
     assert_true(cdn_cpuset_has(&t.nodes[0].cpus, 4094));
     assert_true(cdn_cpuset_has(&t.nodes[1].cpus, 8191));
-    json_t *j = topo_to_json(&t);
+    json_t *j = cdn_topo_to_json(&t);
     assert_non_null(j);
     for (int n = 0; n < 2; n++) {
         char rel[128];
@@ -92,7 +92,7 @@ static void topology_keeps_long_cpulists_whole(void **state)
         free(want);
     }
     json_decref(j);
-    topo_free(&t);
+    cdn_topo_free(&t);
 }
 
 /* A 13 KB Cpus_allowed_list line (2731 CPUs up to 8190): read whole, not as 4 KiB pieces. */
@@ -100,9 +100,9 @@ static void status_keeps_a_long_cpus_allowed_list_whole(void **state)
 {
     (void)state;
     char err[CDN_ERR_LEN];
-    struct proc_policy p;
+    struct cdn_proc_policy p;
     memset(&p, 0, sizeof p);
-    assert_int_equal(policy_read_status(FIXTURES "/status_long", &p, err), 0);
+    assert_int_equal(cdn_policy_read_status(FIXTURES "/status_long", &p, err), 0);
     assert_int_equal(cdn_cpuset_count(&p.cpus_allowed), 2731);
     assert_true(cdn_cpuset_has(&p.cpus_allowed, 8190));
     assert_int_equal(p.mems_allowed, 0x3);
@@ -121,7 +121,7 @@ static void status_keeps_a_long_cpus_allowed_list_whole(void **state)
     assert_string_equal(text, l + 19);
     free(l);
     free(text);
-    assert_int_equal(policy_read_status(FIXTURES "/zoneinfo", &p, err), -1);
+    assert_int_equal(cdn_policy_read_status(FIXTURES "/zoneinfo", &p, err), -1);
     assert_non_null(strstr(err, "no Mems_allowed_list line"));
 }
 

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "handler.h"
+#include "internal.h"   /* the numa_maps and smaps parsers, for fixtures */
 
 #include <errno.h>
 #include <numaif.h>

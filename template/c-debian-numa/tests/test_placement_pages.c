@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "handler.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,16 +28,16 @@ static void numa_maps_counts_in_the_base_page_size(void **state)
 {
     (void)state;
     char err[CDN_ERR_LEN];
-    assert_int_equal(place_page_size(), FAKE_PAGE);
+    assert_int_equal(cdn_place_page_size(), FAKE_PAGE);
     FILE *f = fopen(FIXTURES "/numa_maps_16k", "r");
     assert_non_null(f);
-    struct place_range r[] = {
+    struct cdn_place_range r[] = {
         {(void *)0xffff80004000, 64 * FAKE_PAGE},
         {(void *)0xffff80200000, 32 << 20},
     };
-    struct place_result res;
+    struct cdn_place_result res;
     memset(&res, 0, sizeof res);
-    assert_int_equal(place_parse_numa_maps(f, r, 2, &res, err), 0);
+    assert_int_equal(cdn_place_parse_numa_maps(f, r, 2, &res, err), 0);
     fclose(f);
     assert_int_equal(res.per_node[0], 64 + 2048);
     assert_true(res.exact);
@@ -48,12 +48,12 @@ static void pages_and_page_size_in_the_answer(void **state)
     (void)state;
     char err[CDN_ERR_LEN];
     /* an address range nothing is mapped at: no page present, the size still counted */
-    struct place_range r = {(void *)0x10000000, 8 * FAKE_PAGE};
-    struct place_result res;
-    assert_int_equal(place_query_with(PLACE_NUMA_MAPS, &r, 1, &res, err), 0);
+    struct cdn_place_range r = {(void *)0x10000000, 8 * FAKE_PAGE};
+    struct cdn_place_result res;
+    assert_int_equal(cdn_place_query_with(CDN_PLACE_NUMA_MAPS, &r, 1, &res, err), 0);
     assert_int_equal(res.pages, 8);
     assert_int_equal(res.not_present, 8);
-    json_t *j = place_to_json(&res, 1);
+    json_t *j = cdn_place_to_json(&res, 1);
     assert_non_null(j);
     assert_int_equal(json_integer_value(json_object_get(j, "page_size")), FAKE_PAGE);
     assert_int_equal(json_integer_value(json_object_get(j, "pages")), 8);

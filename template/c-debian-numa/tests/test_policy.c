@@ -124,19 +124,19 @@ static void mode_names_cover_linux_6_12(void **state)
         {7, "unknown"}, {MPOL_BIND | (1 << 12), "unknown"}, {-1, "unknown"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        if (strcmp(policy_mode_name(cases[i].mode), cases[i].name) != 0)
+        if (strcmp(cdn_policy_mode_name(cases[i].mode), cases[i].name) != 0)
             fail_msg("mode %#x: \"%s\", want \"%s\"", (unsigned)cases[i].mode,
-                     policy_mode_name(cases[i].mode), cases[i].name);
+                     cdn_policy_mode_name(cases[i].mode), cases[i].name);
 }
 
 static void one_helper_splits_mode_and_flags(void **state)
 {
     (void)state;
-    assert_int_equal(policy_mode_base(MPOL_BIND | T_F_NUMA_BALANCING), MPOL_BIND);
-    assert_int_equal(policy_mode_base(T_WEIGHTED_INTERLEAVE | T_F_STATIC_NODES), T_WEIGHTED_INTERLEAVE);
-    struct proc_policy p = {.mode = MPOL_BIND | T_F_NUMA_BALANCING | T_F_STATIC_NODES, .nodes = 0x2,
+    assert_int_equal(cdn_policy_mode_base(MPOL_BIND | T_F_NUMA_BALANCING), MPOL_BIND);
+    assert_int_equal(cdn_policy_mode_base(T_WEIGHTED_INTERLEAVE | T_F_STATIC_NODES), T_WEIGHTED_INTERLEAVE);
+    struct cdn_proc_policy p = {.mode = MPOL_BIND | T_F_NUMA_BALANCING | T_F_STATIC_NODES, .nodes = 0x2,
                             .mems_allowed = 0x7};
-    json_t *j = policy_to_json(&p);
+    json_t *j = cdn_policy_to_json(&p);
     assert_non_null(j);
     char *text = json_dumps(json_object_get(j, "policy_flags"), JSON_COMPACT);
     assert_string_equal(text, "[\"static_nodes\",\"numa_balancing\"]");
@@ -148,16 +148,16 @@ static void one_helper_splits_mode_and_flags(void **state)
 static void target_nodes_ignore_mode_flags(void **state)
 {
     (void)state;
-    struct proc_policy p = {.mode = MPOL_BIND | T_F_NUMA_BALANCING, .nodes = 0x2, .mems_allowed = 0x7};
-    assert_int_equal(policy_target_nodes(&p), 0x2);
+    struct cdn_proc_policy p = {.mode = MPOL_BIND | T_F_NUMA_BALANCING, .nodes = 0x2, .mems_allowed = 0x7};
+    assert_int_equal(cdn_policy_target_nodes(&p), 0x2);
     p.mode = T_WEIGHTED_INTERLEAVE;
     p.nodes = 0x3;
-    assert_int_equal(policy_target_nodes(&p), 0x3);
+    assert_int_equal(cdn_policy_target_nodes(&p), 0x3);
     p.mode = MPOL_PREFERRED | T_F_STATIC_NODES;
     p.nodes = 0x4;
-    assert_int_equal(policy_target_nodes(&p), 0x4);
+    assert_int_equal(cdn_policy_target_nodes(&p), 0x4);
     p.mode = MPOL_DEFAULT;
-    assert_int_equal(policy_target_nodes(&p), 0x7);
+    assert_int_equal(cdn_policy_target_nodes(&p), 0x7);
 }
 
 /* A kernel built for 1024 possible nodes, of which 200 exist: a 65-bit mask is EINVAL there. */
@@ -167,9 +167,9 @@ static void policy_mask_sized_from_possible_nodes(void **state)
     char err[CDN_ERR_LEN] = "";
     fake = (struct fake_kernel){.active = 1, .possible = 1024, .nr_node_ids = 200, .mode = MPOL_BIND,
                                 .node = 2};
-    struct proc_policy p;
-    if (policy_read("/proc/self/status", &p, err) != 0)
-        fail_msg("policy_read: %s (maxnode %lu)", err, fake.seen_maxnode);
+    struct cdn_proc_policy p;
+    if (cdn_policy_read("/proc/self/status", &p, err) != 0)
+        fail_msg("cdn_policy_read: %s (maxnode %lu)", err, fake.seen_maxnode);
     assert_int_equal(fake.seen_maxnode, 1025);
     assert_string_equal(p.mode_name, "bind");
     assert_int_equal(p.nodes, 0x4);
@@ -182,8 +182,8 @@ static void policy_node_above_63_is_an_error(void **state)
     char err[CDN_ERR_LEN] = "";
     fake = (struct fake_kernel){.active = 1, .possible = 1024, .nr_node_ids = 200, .mode = MPOL_BIND,
                                 .node = 130};
-    struct proc_policy p;
-    assert_int_equal(policy_read("/proc/self/status", &p, err), -1);
+    struct cdn_proc_policy p;
+    assert_int_equal(cdn_policy_read("/proc/self/status", &p, err), -1);
     assert_non_null(strstr(err, "node 130"));
 }
 
@@ -195,44 +195,44 @@ static void mbind_mask_sized_from_possible_nodes(void **state)
     char *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(p != MAP_FAILED);
     fake = (struct fake_kernel){.active = 1, .possible = 1024, .nr_node_ids = 200};
-    if (policy_mbind(p, page, MPOL_BIND, 0x5, 0, err) != 0)
-        fail_msg("policy_mbind: %s (maxnode %lu)", err, fake.seen_maxnode);
+    if (cdn_policy_mbind(p, page, MPOL_BIND, 0x5, 0, err) != 0)
+        fail_msg("cdn_policy_mbind: %s (maxnode %lu)", err, fake.seen_maxnode);
     assert_int_equal(fake.seen_maxnode, 1025);
     assert_int_equal(fake.seen_nodes, 0x5);
     assert_int_equal(fake.seen_high_node, -1);
     fake.refuse = EPERM;
-    assert_int_equal(policy_mbind(p, page, MPOL_BIND, 0x1, 0, err), -1);
+    assert_int_equal(cdn_policy_mbind(p, page, MPOL_BIND, 0x1, 0, err), -1);
     assert_string_equal(err, "mbind: Operation not permitted");
     munmap(p, page);
 }
 
 /* Docker's default seccomp profile without CAP_SYS_NICE refuses get_mempolicy: the policy is
- * "unknown" with the reason, and the rest of what policy_read gives is still there. */
+ * "unknown" with the reason, and the rest of what cdn_policy_read gives is still there. */
 static void refused_get_mempolicy_gives_unknown_with_reason(void **state)
 {
     (void)state;
     char err[CDN_ERR_LEN] = "";
     fake = (struct fake_kernel){.active = 1, .refuse = EPERM};
-    struct proc_policy p;
-    if (policy_read("/proc/self/status", &p, err) != 0)
-        fail_msg("policy_read: %s", err);
+    struct cdn_proc_policy p;
+    if (cdn_policy_read("/proc/self/status", &p, err) != 0)
+        fail_msg("cdn_policy_read: %s", err);
     assert_string_equal(p.mode_name, "unknown");
     assert_non_null(strstr(p.reason, "get_mempolicy: Operation not permitted"));
     assert_non_null(strstr(p.reason, "CAP_SYS_NICE"));
     assert_true(p.mems_allowed != 0);
     assert_true(cdn_cpuset_count(&p.cpus_allowed) > 0);
-    assert_int_equal(policy_target_nodes(&p), p.mems_allowed);
-    json_t *j = policy_to_json(&p);
+    assert_int_equal(cdn_policy_target_nodes(&p), p.mems_allowed);
+    json_t *j = cdn_policy_to_json(&p);
     assert_non_null(j);
     assert_string_equal(json_string_value(json_object_get(j, "policy")), "unknown");
     assert_true(json_is_null(json_object_get(j, "policy_nodes")));
     assert_non_null(strstr(json_string_value(json_object_get(j, "policy_reason")), "CAP_SYS_NICE"));
     json_decref(j);
-    assert_int_equal(policy_numa_available(err), 0);   /* refused is not absent */
+    assert_int_equal(cdn_policy_numa_available(err), 0);   /* refused is not absent */
     fake.refuse = ENOSYS;
-    assert_int_equal(policy_numa_available(err), -1);
+    assert_int_equal(cdn_policy_numa_available(err), -1);
     assert_non_null(strstr(err, "Function not implemented"));
-    assert_int_equal(policy_read("/proc/self/status", &p, err), -1);
+    assert_int_equal(cdn_policy_read("/proc/self/status", &p, err), -1);
 }
 
 /* The real kernel, unfaked: the reason is empty and the answer says so. */
@@ -240,10 +240,10 @@ static void real_policy_reads_back(void **state)
 {
     (void)state;
     char err[CDN_ERR_LEN] = "";
-    struct proc_policy p;
-    if (policy_numa_available(err) != 0)
+    struct cdn_proc_policy p;
+    if (cdn_policy_numa_available(err) != 0)
         skip();
-    assert_int_equal(policy_read("/proc/self/status", &p, err), 0);
+    assert_int_equal(cdn_policy_read("/proc/self/status", &p, err), 0);
     if (p.reason[0])   /* a seccomp profile refuses get_mempolicy here */
         assert_string_equal(p.mode_name, "unknown");
     else

@@ -37,15 +37,15 @@ static void error_rendering(void **state)
 {
     (void)state;
     size_t len = 0;
-    char *text = render_error("bad \x01value\xff", &len);
+    char *text = cdn_render_error("bad \x01value\xff", &len);
     assert_non_null(text);
     assert_string_equal(text, "{\"error\":\"bad ?value?\"}");
     assert_int_equal(len, strlen(text));
     free(text);
-    text = render_error("", &len);
+    text = cdn_render_error("", &len);
     assert_string_equal(text, "{\"error\":\"unknown error\"}");
     free(text);
-    text = render_error(NULL, &len);
+    text = cdn_render_error(NULL, &len);
     assert_string_equal(text, "{\"error\":\"unknown error\"}");
     free(text);
 }
@@ -54,8 +54,8 @@ static void response_from_json(void **state)
 {
     (void)state;
     struct fn_response res = {.json = json_pack("{s:i}", "a", 1)};
-    struct resp_out out;
-    assert_int_equal(resp_build(0, &res, "", &out), 0);
+    struct cdn_resp_out out;
+    assert_int_equal(cdn_resp_build(0, &res, "", &out), 0);
     assert_int_equal(out.status, 200);
     assert_string_equal(out.content_type, "application/json");
     assert_int_equal(out.len, strlen("{\"a\":1}"));
@@ -63,7 +63,7 @@ static void response_from_json(void **state)
     assert_null(res.json);
     free(out.body);
     res = (struct fn_response){.status = 201, .json = json_string("x"), .content_type = "application/x"};
-    assert_int_equal(resp_build(0, &res, "", &out), 0);
+    assert_int_equal(cdn_resp_build(0, &res, "", &out), 0);
     assert_int_equal(out.status, 201);
     assert_string_equal(out.content_type, "application/x");
     free(out.body);
@@ -73,8 +73,8 @@ static void response_from_text(void **state)
 {
     (void)state;
     struct fn_response res = {.text = strdup("hi\n"), .text_len = 3};
-    struct resp_out out;
-    assert_int_equal(resp_build(0, &res, "", &out), 0);
+    struct cdn_resp_out out;
+    assert_int_equal(cdn_resp_build(0, &res, "", &out), 0);
     assert_int_equal(out.status, 200);
     assert_string_equal(out.content_type, "text/plain");
     assert_int_equal(out.len, 3);
@@ -82,7 +82,7 @@ static void response_from_text(void **state)
     assert_null(res.text);
     free(out.body);
     res = (struct fn_response){.status = 204};
-    assert_int_equal(resp_build(0, &res, "", &out), 0);
+    assert_int_equal(cdn_resp_build(0, &res, "", &out), 0);
     assert_int_equal(out.status, 204);
     assert_int_equal(out.len, 0);
     free(out.body);
@@ -92,20 +92,20 @@ static void response_from_errors(void **state)
 {
     (void)state;
     struct fn_response res = {.json = json_string("dropped")};
-    struct resp_out out;
-    assert_int_equal(resp_build(422, &res, "does not fit", &out), 0);
+    struct cdn_resp_out out;
+    assert_int_equal(cdn_resp_build(422, &res, "does not fit", &out), 0);
     assert_int_equal(out.status, 422);
     assert_string_equal(out.content_type, "application/json");
     assert_string_equal(out.body, "{\"error\":\"does not fit\"}");
     assert_null(res.json);
     free(out.body);
     res = (struct fn_response){0};
-    assert_int_equal(resp_build(42, &res, "", &out), 0);          /* not an HTTP error status */
+    assert_int_equal(cdn_resp_build(42, &res, "", &out), 0);          /* not an HTTP error status */
     assert_int_equal(out.status, 500);
     assert_string_equal(out.body, "{\"error\":\"handler failed\"}");
     free(out.body);
     res = (struct fn_response){.status = 1000, .text = strdup("x"), .text_len = 1};
-    assert_int_equal(resp_build(0, &res, "", &out), 0);
+    assert_int_equal(cdn_resp_build(0, &res, "", &out), 0);
     assert_int_equal(out.status, 500);
     assert_non_null(strstr(out.body, "invalid HTTP status"));
     free(out.body);
@@ -114,18 +114,18 @@ static void response_from_errors(void **state)
 static void policy_targets(void **state)
 {
     (void)state;
-    struct proc_policy p = {.mode = MPOL_BIND, .nodes = 0x6, .mems_allowed = 0x7};
-    assert_int_equal(policy_target_nodes(&p), 0x6);
+    struct cdn_proc_policy p = {.mode = MPOL_BIND, .nodes = 0x6, .mems_allowed = 0x7};
+    assert_int_equal(cdn_policy_target_nodes(&p), 0x6);
     p.mems_allowed = 0x3;                      /* the cpuset narrows the policy */
-    assert_int_equal(policy_target_nodes(&p), 0x2);
-    p = (struct proc_policy){.mode = MPOL_INTERLEAVE, .nodes = 0x5, .mems_allowed = 0};
-    assert_int_equal(policy_target_nodes(&p), 0x5);
-    p = (struct proc_policy){.mode = MPOL_PREFERRED, .nodes = 0x4, .mems_allowed = 0x7};
-    assert_int_equal(policy_target_nodes(&p), 0x4);
-    p = (struct proc_policy){.mode = MPOL_DEFAULT, .nodes = 0, .mems_allowed = 0x7};
-    assert_int_equal(policy_target_nodes(&p), 0x7);   /* no policy: every allowed node */
-    p = (struct proc_policy){.mode = MPOL_BIND | (1 << 15) /* MPOL_F_STATIC_NODES */, .nodes = 0x2, .mems_allowed = 0x3};
-    assert_int_equal(policy_target_nodes(&p), 0x2);   /* mode flags do not hide the mode */
+    assert_int_equal(cdn_policy_target_nodes(&p), 0x2);
+    p = (struct cdn_proc_policy){.mode = MPOL_INTERLEAVE, .nodes = 0x5, .mems_allowed = 0};
+    assert_int_equal(cdn_policy_target_nodes(&p), 0x5);
+    p = (struct cdn_proc_policy){.mode = MPOL_PREFERRED, .nodes = 0x4, .mems_allowed = 0x7};
+    assert_int_equal(cdn_policy_target_nodes(&p), 0x4);
+    p = (struct cdn_proc_policy){.mode = MPOL_DEFAULT, .nodes = 0, .mems_allowed = 0x7};
+    assert_int_equal(cdn_policy_target_nodes(&p), 0x7);   /* no policy: every allowed node */
+    p = (struct cdn_proc_policy){.mode = MPOL_BIND | (1 << 15) /* MPOL_F_STATIC_NODES */, .nodes = 0x2, .mems_allowed = 0x3};
+    assert_int_equal(cdn_policy_target_nodes(&p), 0x2);   /* mode flags do not hide the mode */
 }
 
 int main(void)

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "handler.h"
+#include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,13 +76,13 @@ static void meminfo_parses_node_file(void **state)
     (void)state;
     char err[CDN_ERR_LEN];
     int64_t total, free_b;
-    assert_int_equal(meminfo_parse_file(FIXTURES "/sys_gaps/devices/system/node/node0/meminfo",
-                                        &total, &free_b, err), 0);
+    assert_int_equal(cdn_meminfo_parse_file(FIXTURES "/sys_gaps/devices/system/node/node0/meminfo",
+                                            &total, &free_b, err), 0);
     assert_int_equal(total, 8000000LL * 1024);
     assert_int_equal(free_b, 6000000LL * 1024);
-    assert_int_equal(meminfo_parse_file(FIXTURES "/meminfo_bad", &total, &free_b, err), -1);
+    assert_int_equal(cdn_meminfo_parse_file(FIXTURES "/meminfo_bad", &total, &free_b, err), -1);
     assert_non_null(strstr(err, "no MemTotal/MemFree"));
-    assert_int_equal(meminfo_parse_file(FIXTURES "/missing", &total, &free_b, err), -1);
+    assert_int_equal(cdn_meminfo_parse_file(FIXTURES "/missing", &total, &free_b, err), -1);
     assert_non_null(strstr(err, "No such file or directory"));
 }
 
@@ -90,8 +90,8 @@ static void meminfo_snapshot_and_delta(void **state)
 {
     (void)state;
     char err[CDN_ERR_LEN];
-    struct meminfo_snapshot a, b;
-    assert_int_equal(meminfo_snapshot(FIXTURES "/sys_gaps", FIXTURES "/zoneinfo", &a, err), 0);
+    struct cdn_meminfo_snapshot a, b;
+    assert_int_equal(cdn_meminfo_snapshot(FIXTURES "/sys_gaps", FIXTURES "/zoneinfo", &a, err), 0);
     assert_int_equal(a.nodes, 0x5); /* nodes 0 and 2: the gap at 1 is kept */
     assert_true(a.have_pcp);
     assert_int_equal(a.pcp_free[0], (12 + 30) * 4096);  /* two zones, two CPUs */
@@ -102,7 +102,7 @@ static void meminfo_snapshot_and_delta(void **state)
     b.mem_free[2] += 4096;
     b.mem_free[2] -= 8192;      /* 2 pages freed to node 2's per-CPU lists: not used */
     b.pcp_free[2] += 8192;
-    json_t *d = meminfo_delta_json(&a, &b);
+    json_t *d = cdn_meminfo_delta_json(&a, &b);
     assert_non_null(d);
     assert_int_equal(json_integer_value(json_object_get(d, "0")), 1000);
     assert_int_equal(json_integer_value(json_object_get(d, "2")), 0);
@@ -114,8 +114,8 @@ static void topology_with_gaps_and_pci(void **state)
 {
     (void)state;
     char err[CDN_ERR_LEN];
-    struct topo_snapshot t;
-    assert_int_equal(topo_read(FIXTURES "/sys_gaps", &t, err), 0);
+    struct cdn_topo_snapshot t;
+    assert_int_equal(cdn_topo_read(FIXTURES "/sys_gaps", &t, err), 0);
     assert_int_equal(t.n_nodes, 2);
     assert_int_equal(t.nodes[0].id, 0);
     assert_int_equal(t.nodes[1].id, 2);
@@ -127,27 +127,27 @@ static void topology_with_gaps_and_pci(void **state)
     assert_int_equal(t.n_pci, 1);
     assert_int_equal(t.pci[0].numa_node, 2);
     assert_string_equal(t.pci[0].class_code, "0x010601");
-    json_t *j = topo_to_json(&t);
+    json_t *j = cdn_topo_to_json(&t);
     assert_non_null(j);
     char *text = json_dumps(j, JSON_COMPACT);
     assert_non_null(strstr(text, "\"node_ids\":[0,2]"));
     assert_non_null(strstr(text, "\"distances\":[[10,30],[30,10]]"));
     free(text);
     json_decref(j);
-    topo_free(&t);
-    assert_int_equal(topo_read(FIXTURES "/nowhere", &t, err), -1);
+    cdn_topo_free(&t);
+    assert_int_equal(cdn_topo_read(FIXTURES "/nowhere", &t, err), -1);
 }
 
-static struct place_result parse_fixture(const char *name, const struct place_range *r, size_t n)
+static struct cdn_place_result parse_fixture(const char *name, const struct cdn_place_range *r, size_t n)
 {
     char err[CDN_ERR_LEN];
     char path[512];
     snprintf(path, sizeof path, "%s/%s", FIXTURES, name);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
-    struct place_result res;
+    struct cdn_place_result res;
     memset(&res, 0, sizeof res);
-    if (place_parse_numa_maps(f, r, n, &res, err) != 0)
+    if (cdn_place_parse_numa_maps(f, r, n, &res, err) != 0)
         fail_msg("%s: %s", name, err);
     fclose(f);
     return res;
@@ -163,8 +163,8 @@ static struct place_result parse_fixture(const char *name, const struct place_ra
 static void numa_maps_thp_mapping_counts_base_pages(void **state)
 {
     (void)state;
-    struct place_range r[] = {RANGE_THP};
-    struct place_result res = parse_fixture("numa_maps_guarded", r, 1);
+    struct cdn_place_range r[] = {RANGE_THP};
+    struct cdn_place_result res = parse_fixture("numa_maps_guarded", r, 1);
     assert_int_equal(res.per_node[1], 1024);   /* AnonHugePages 4096 kB, already in 4 KiB units */
     assert_int_equal(res.per_node[0], 0);
     assert_true(res.exact);
@@ -173,8 +173,8 @@ static void numa_maps_thp_mapping_counts_base_pages(void **state)
 static void numa_maps_hugetlbfs_mapping_scales_huge_pages(void **state)
 {
     (void)state;
-    struct place_range r[] = {RANGE_HUGETLBFS};
-    struct place_result res = parse_fixture("numa_maps_guarded", r, 1);
+    struct cdn_place_range r[] = {RANGE_HUGETLBFS};
+    struct cdn_place_result res = parse_fixture("numa_maps_guarded", r, 1);
     assert_int_equal(res.per_node[1], 2 * 512); /* two 2 MiB pages */
     assert_true(res.exact);
 }
@@ -183,11 +183,11 @@ static void numa_maps_counts_only_the_ranges(void **state)
 {
     (void)state;
     /* unsorted, and the THP range given as two touching halves: one span */
-    struct place_range r[] = {
+    struct cdn_place_range r[] = {
         RANGE_INTERLEAVE, {(void *)0x7f0000400000, 0x200000}, RANGE_HUGETLBFS,
         {(void *)0x7f0000200000, 0x200000},
     };
-    struct place_result res = parse_fixture("numa_maps_guarded", r, 4);
+    struct cdn_place_result res = parse_fixture("numa_maps_guarded", r, 4);
     assert_int_equal(res.per_node[0], 100);
     assert_int_equal(res.per_node[1], 1024 + 1024 + 100);
     assert_int_equal(res.per_node[2], 100);
@@ -199,15 +199,15 @@ static void numa_maps_counts_only_the_ranges(void **state)
 static void numa_maps_merged_mappings_are_not_exact(void **state)
 {
     (void)state;
-    struct place_range past_end[] = {{(void *)0x7f0000200000, 0x400000}};
-    struct place_result res = parse_fixture("numa_maps_merged", past_end, 1);
+    struct cdn_place_range past_end[] = {{(void *)0x7f0000200000, 0x400000}};
+    struct cdn_place_result res = parse_fixture("numa_maps_merged", past_end, 1);
     assert_int_equal(res.per_node[0], 1536);
     assert_false(res.exact);
-    struct place_range inside[] = {{(void *)0x7f0000c00000, 0x200000}};
+    struct cdn_place_range inside[] = {{(void *)0x7f0000c00000, 0x200000}};
     res = parse_fixture("numa_maps_merged", inside, 1);
     assert_int_equal(res.per_node[0], 0);
     assert_false(res.exact);
-    struct place_range whole[] = {{(void *)0x7f0000200000, 0x600000}};
+    struct cdn_place_range whole[] = {{(void *)0x7f0000200000, 0x600000}};
     res = parse_fixture("numa_maps_merged", whole, 1);
     assert_int_equal(res.per_node[0], 1536);
     assert_true(res.exact);
@@ -218,7 +218,7 @@ static void numa_maps_merged_mappings_are_not_exact(void **state)
     assert_non_null(f);
     char err[CDN_ERR_LEN];
     memset(&res, 0, sizeof res);
-    assert_int_equal(place_parse_numa_maps(f, whole, 1, &res, err), 0);
+    assert_int_equal(cdn_place_parse_numa_maps(f, whole, 1, &res, err), 0);
     fclose(f);
     assert_int_equal(res.per_node[0], 4);
     assert_false(res.exact);
@@ -228,14 +228,14 @@ static void numa_maps_merged_mappings_are_not_exact(void **state)
  * mapping with a neighbour and numa_maps describes exactly this buffer. */
 static char *guarded_buffer(size_t len)
 {
-    size_t page = place_page_size();
+    size_t page = cdn_place_page_size();
     char *g = mmap(NULL, len + 2 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(g != MAP_FAILED);
     assert_int_equal(mprotect(g + page, len, PROT_READ | PROT_WRITE), 0);
     return g + page;
 }
 
-static int64_t present_pages(const struct place_result *r)
+static int64_t present_pages(const struct cdn_place_result *r)
 {
     int64_t present = 0;
     for (int n = 0; n < CDN_MAX_NODES; n++)
@@ -250,17 +250,17 @@ static void placement_of_a_real_buffer(void **state)
 {
     (void)state;
     char err[CDN_ERR_LEN];
-    size_t page = place_page_size(), len = 64 * page;
+    size_t page = cdn_place_page_size(), len = 64 * page;
     char *p = guarded_buffer(len);
     assert_int_equal(madvise(p, len, MADV_NOHUGEPAGE), 0);
     for (size_t i = 0; i < 32 * page; i += page)
         p[i] = 1; /* half the pages touched */
-    struct place_range r = {p, len};
-    struct place_result res[PLACE_SOURCE_COUNT];
+    struct cdn_place_range r = {p, len};
+    struct cdn_place_result res[CDN_PLACE_SOURCE_COUNT];
     int answered = 0;
-    for (int s = 0; s < PLACE_SOURCE_COUNT; s++) {
-        if (place_query_with((enum place_source)s, &r, 1, &res[s], err) != 0) {
-            assert_true(s != PLACE_NUMA_MAPS);
+    for (int s = 0; s < CDN_PLACE_SOURCE_COUNT; s++) {
+        if (cdn_place_query_with((enum cdn_place_source)s, &r, 1, &res[s], err) != 0) {
+            assert_true(s != CDN_PLACE_NUMA_MAPS);
             assert_non_null(strstr(err, "Operation not permitted"));
             res[s].pages = -1;
             continue;
@@ -284,23 +284,23 @@ static void numa_maps_of_a_buffer_merged_with_its_neighbour(void **state)
 {
     (void)state;
     char err[CDN_ERR_LEN];
-    size_t page = place_page_size(), len = 64 * page;
+    size_t page = cdn_place_page_size(), len = 64 * page;
     char *p = guarded_buffer(2 * len);
     assert_int_equal(madvise(p, 2 * len, MADV_NOHUGEPAGE), 0);
     for (size_t i = 0; i < 16; i++)
         p[i * page] = p[len + i * page] = 1;
-    struct place_range first = {p, len}, second = {p + len / 2, len};
-    struct place_result res;
-    assert_int_equal(place_query_with(PLACE_NUMA_MAPS, &first, 1, &res, err), 0);
+    struct cdn_place_range first = {p, len}, second = {p + len / 2, len};
+    struct cdn_place_result res;
+    assert_int_equal(cdn_place_query_with(CDN_PLACE_NUMA_MAPS, &first, 1, &res, err), 0);
     assert_int_equal(res.pages, 64);
     assert_int_equal(present_pages(&res), 32);  /* the neighbour's 16 pages are in the line */
     assert_false(res.exact);
     /* a range that starts inside the mapping: its line is not counted at all */
-    assert_int_equal(place_query_with(PLACE_NUMA_MAPS, &second, 1, &res, err), 0);
+    assert_int_equal(cdn_place_query_with(CDN_PLACE_NUMA_MAPS, &second, 1, &res, err), 0);
     assert_int_equal(present_pages(&res), 0);
     assert_false(res.exact);
-    struct place_range both = {p, 2 * len};
-    assert_int_equal(place_query_with(PLACE_NUMA_MAPS, &both, 1, &res, err), 0);
+    struct cdn_place_range both = {p, 2 * len};
+    assert_int_equal(cdn_place_query_with(CDN_PLACE_NUMA_MAPS, &both, 1, &res, err), 0);
     assert_int_equal(present_pages(&res), 32);
     assert_true(res.exact);
     munmap(p - page, 2 * len + 2 * page);

@@ -1,6 +1,6 @@
 /* handler.c (body-probe): a function made with `faas-cli new --lang c-debian-numa`. A POST gets
  * back the size and FNV-1a hash of the body the function received, how it was framed, and the
- * memory policy the function runs under, read back with the NUMA toolkit (policy_read). Each
+ * memory policy the function runs under, read back with the NUMA toolkit (cdn_policy_read). Each
  * request also writes one line on stdout. Any other method: 405. */
 #include "handler.h"
 #include "probe.h"
@@ -29,8 +29,8 @@ int fn_handle(void *state, const struct fn_request *req, struct fn_response *res
         cdn_err(err, 0, "%s: only POST is served", req->method);
         return 405;
     }
-    struct proc_policy pol;
-    if (policy_read("/proc/self/status", &pol, err) != 0)
+    struct cdn_proc_policy pol;
+    if (cdn_policy_read("/proc/self/status", &pol, err) != 0)
         return 503;
     res->json = probe_answer(req, &pol);
     if (!res->json) {

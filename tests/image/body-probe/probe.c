@@ -14,12 +14,12 @@ uint64_t probe_fnv1a64(const void *data, size_t len)
     return h;
 }
 
-json_t *probe_answer(const struct fn_request *req, const struct proc_policy *pol)
+json_t *probe_answer(const struct fn_request *req, const struct cdn_proc_policy *pol)
 {
     char hex[17];
     snprintf(hex, sizeof hex, "%016llx", (unsigned long long)probe_fnv1a64(req->body, req->body_len));
     return json_pack("{s:I, s:s, s:s?, s:s?, s:o}", "body_bytes", (json_int_t)req->body_len,
                      "body_fnv1a64", hex, "transfer_encoding", fn_header(req, "Transfer-Encoding"),
                      "content_length", fn_header(req, "Content-Length"),
-                     "process", policy_to_json(pol));
+                     "process", cdn_policy_to_json(pol));
 }

@@ -26,7 +26,7 @@ static void probe_answer_reports_body_and_policy(void **state)
     const struct fn_pair headers[] = {{"Transfer-Encoding", "chunked"}, {"Host", "x"}};
     const struct fn_request req = {.method = "POST", .path = "/", .headers = headers,
                                    .n_headers = 2, .body = "foobar", .body_len = 6};
-    struct proc_policy pol = {.mode = MPOL_BIND, .mode_name = "bind", .nodes = 1,
+    struct cdn_proc_policy pol = {.mode = MPOL_BIND, .mode_name = "bind", .nodes = 1,
                               .mems_allowed = 1, .mems_allowed_list = "0", .cpu = 1, .cpu_node = 0};
     char err[CDN_ERR_LEN];
     assert_int_equal(cdn_cpuset_parse("0-1", &pol.cpus_allowed, err), 0);
