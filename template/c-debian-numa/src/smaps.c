@@ -42,13 +42,20 @@ static int overlaps(const struct cdn_place_range *r, size_t n, uintptr_t lo, uin
     return 1;
 }
 
+/* Sums stop at SMAPS_KB_CAP (2^52 kB): text is not trusted to stay within int64_t. */
+#define SMAPS_KB_CAP ((int64_t)1 << 52)
+static int64_t add_kb(int64_t acc, long long kb)
+{
+    return kb <= 0 ? acc : kb >= SMAPS_KB_CAP - acc ? SMAPS_KB_CAP : acc + kb;
+}
+
 static void add_field(const char *line, struct cdn_place_smaps *out)
 {
     long long kb;
-    if (sscanf(line, "Rss: %lld kB", &kb) == 1 && kb > 0)
-        out->rss_kb += kb;
-    else if (sscanf(line, "AnonHugePages: %lld kB", &kb) == 1 && kb > 0)
-        out->anon_huge_kb += kb;
+    if (sscanf(line, "Rss: %lld kB", &kb) == 1)
+        out->rss_kb = add_kb(out->rss_kb, kb);
+    else if (sscanf(line, "AnonHugePages: %lld kB", &kb) == 1)
+        out->anon_huge_kb = add_kb(out->anon_huge_kb, kb);
 }
 
 static int parse_sorted(FILE *f, const struct cdn_place_range *r, size_t n, struct cdn_place_smaps *out)

@@ -230,6 +230,17 @@ static void smaps_says_which_ranges_are_thp_backed(void **state)
     struct cdn_place_range elsewhere = {(void *)(uintptr_t)0x7f0000a00000ull, 1 << 20};
     smaps_fixture("smaps_thp", elsewhere, &sm);
     assert_int_equal(sm.rss_kb, 0);
+    /* numbers past int64_t's reach saturate instead of overflowing; negative ones are ignored */
+    char text[] = "7f0000000000-7f0000200000 rw-p 00000000 00:00 0\nRss: 9223372036854775807 kB\n"
+                  "Rss: 9223372036854775807 kB\nAnonHugePages: -5 kB\n";
+    char err[CDN_ERR_LEN];
+    FILE *f = fmemopen(text, strlen(text), "r");
+    assert_non_null(f);
+    struct cdn_place_range big = {(void *)(uintptr_t)0x7f0000000000ull, 2 << 20};
+    assert_int_equal(cdn_place_parse_smaps(f, &big, 1, &sm, err), 0);
+    fclose(f);
+    assert_int_equal(sm.rss_kb, (int64_t)1 << 52);
+    assert_int_equal(sm.anon_huge_kb, 0);
 }
 
 static int thp_size(void)
