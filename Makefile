@@ -2,6 +2,7 @@
 #   make run     build, start test-numa-function under numactl --membind on loopback, invoke it once
 #   make test    every test suite (unit, integration, and the suites in mk/*.mk)
 #   make unit    cmocka unit tests only;  make check: unit + integration (the quick loop)
+#   make integration CASE=name   one integration case;  CASE=list: their names
 # Debian packages come in sets: DEPS_base for build/run/unit/check, and one set per suite, defined in
 # the suite's fragment in mk/ (which also appends its target to TEST_SUITES). A target depends on the
 # stamp of each set it uses, $(call deps_stamp,NAME); the stamp's name carries a hash of the list, so
@@ -44,8 +45,9 @@ unit: build
 	$(MAKE) -C $(TEMPLATE) FUNCTION_DIR=function BUILD_DIR=$(BUILD)/sample-function \
 		UNIT_SRC=function/tests/test_handler.c unit
 
+# CASE=name runs one case (several: CASE="busy cap"); CASE=list lists them.
 integration: build
-	tests/integration/run.sh $(SERVER) $(SAMPLE_SERVER)
+	tests/integration/run.sh $(SERVER) $(SAMPLE_SERVER) $(CASE)
 
 # The house style's size limits (scripts/check-style.sh): no C file over 400 lines, no function over 60.
 style:

@@ -10,6 +10,6 @@ DEPS_vm := qemu-system-x86 busybox-static numactl cpio xz-utils gzip curl jq
 TEST_SUITES += vm-test
 .PHONY: vm-test run-vm
 vm-test: build $(call deps_stamp,vm)
-	tests/vm/test.sh $(SERVER)
+	tests/vm/run.sh $(SERVER)
 run-vm: build $(call deps_stamp,vm)
 	tests/vm/run-vm.sh $(SERVER)

@@ -7,8 +7,8 @@ server=$1
 node=${2:-${NODE:-}}
 query=${3:-${QUERY:-}}
 here=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=../tests/integration/lib.sh
-. "$here/tests/integration/lib.sh"
+# shellcheck source=../tests/lib.sh
+. "$here/tests/lib.sh"
 
 if [ -z "$node" ]; then
     # The first node that has memory: on a CXL-style machine node 0 may be CPU-only.

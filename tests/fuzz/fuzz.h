@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 /* Parts of an input separated by NUL bytes: at most max parts, the last one takes the rest
  * (NULs included). Returns the number of parts (at least 1). */
 struct fuzz_part {
@@ -24,6 +23,10 @@ char *fuzz_dup_text(const uint8_t *data, size_t size);
  * (Other bytes copied into a JSON string can make the renderers return NULL, which the callers
  * answer with 500.) */
 int fuzz_is_ascii(const struct fuzz_part *parts, size_t n);
+
+/* 1 when a renderer's JSON j is there to check; 0 when it is NULL for input that is not all ASCII
+ * (parts), which the callers answer with 500; a NULL for ASCII input is a finding: fuzz_fail(who). */
+int fuzz_json_usable(const json_t *j, const struct fuzz_part *parts, size_t n, const char *who);
 
 /* An error text is a non-empty string inside its buffer; otherwise fuzz_fail(who). */
 void check_err(const char err[CDN_ERR_LEN], const char *who);

@@ -68,6 +68,15 @@ int fuzz_is_ascii(const struct fuzz_part *parts, size_t n)
     return 1;
 }
 
+int fuzz_json_usable(const json_t *j, const struct fuzz_part *parts, size_t n, const char *who)
+{
+    if (j)
+        return 1;
+    if (fuzz_is_ascii(parts, n))
+        fuzz_fail(who);
+    return 0;
+}
+
 void check_err(const char err[CDN_ERR_LEN], const char *who)
 {
     if (memchr(err, '\0', CDN_ERR_LEN) == NULL || err[0] == '\0')

@@ -79,6 +79,27 @@ static void put_part(const char *rel, struct fuzz_part p)
     put_file(rel, p.data, p.len);
 }
 
+/* A file of the scratch tree and the part of the input it gets. */
+struct input_file {
+    const char *rel;
+    int part;
+};
+
+/* Splits an input into four NUL-separated parts and writes each of the n files its part. */
+static void put_input(const uint8_t *data, size_t size, struct fuzz_part part[4],
+                      const struct input_file *inputs, size_t n)
+{
+    fuzz_split(data, size, part, 4);
+    for (size_t i = 0; i < n; i++)
+        put_part(inputs[i].rel, part[inputs[i].part]);
+}
+
+/* path = root/rel. */
+static void tree_path(char path[PATH_MAX], const char *rel)
+{
+    snprintf(path, PATH_MAX, "%s/%s", root, rel);
+}
+
 static int make_dirs(const char *const *rels, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -191,19 +212,19 @@ static void check_nodestat_snapshot(const char *sys, const char *zone, struct fu
  * two-node tree (node 1's files fixed): one meminfo file alone, then both kinds of snapshot. */
 void fuzz_meminfo(const uint8_t *data, size_t size)
 {
+    static const struct input_file inputs[] = {
+        {"mem/devices/system/node/node0/meminfo", 0}, {"mem/zoneinfo", 1},
+        {"mem/devices/system/node/node0/numastat", 2}, {"mem/kernel/mm/transparent_hugepage/enabled", 3},
+    };
     struct fuzz_part part[4];
-    fuzz_split(data, size, part, 4);
-    put_part("mem/devices/system/node/node0/meminfo", part[0]);
-    put_part("mem/zoneinfo", part[1]);
-    put_part("mem/devices/system/node/node0/numastat", part[2]);
-    put_part("mem/kernel/mm/transparent_hugepage/enabled", part[3]);
+    put_input(data, size, part, inputs, sizeof inputs / sizeof inputs[0]);
     char path[PATH_MAX], zone[PATH_MAX], err[CDN_ERR_LEN];
-    snprintf(path, sizeof path, "%s/mem/devices/system/node/node0/meminfo", root);
-    snprintf(zone, sizeof zone, "%s/mem/zoneinfo", root);
+    tree_path(path, "mem/devices/system/node/node0/meminfo");
+    tree_path(zone, "mem/zoneinfo");
     int64_t total = 0, free_b = 0;
     if (cdn_meminfo_parse_file(path, &total, &free_b, err) == 0 && (total < 0 || free_b < 0))
         fuzz_fail("cdn_meminfo_parse_file: a negative MemTotal or MemFree");
-    snprintf(path, sizeof path, "%s/mem", root);
+    tree_path(path, "mem");
     check_meminfo_snapshot(path, zone);
     check_nodestat_snapshot(path, zone, part[3]);
 }
@@ -225,25 +246,22 @@ static int limit_candidate(struct fuzz_part p, int64_t *out)
  * container's limit file gets the first limit, its parent (the pod) the second. */
 void fuzz_cgroup(const uint8_t *data, size_t size)
 {
+    static const struct input_file inputs[] = {
+        {"proc-cgroup", 0},
+        {"cg/memory/pod/ctr/memory.limit_in_bytes", 1}, {"cg/memory/pod/memory.limit_in_bytes", 2},
+        {"cg/memory/pod/ctr/memory.usage_in_bytes", 3}, {"cg/memory/pod/memory.usage_in_bytes", 3},
+        {"cg/pod/ctr/memory.max", 1}, {"cg/pod/memory.max", 2},
+        {"cg/pod/ctr/memory.current", 3}, {"cg/pod/memory.current", 3},
+    };
     struct fuzz_part part[4];
-    fuzz_split(data, size, part, 4);
-    put_part("proc-cgroup", part[0]);
-    put_part("cg/memory/pod/ctr/memory.limit_in_bytes", part[1]);
-    put_part("cg/memory/pod/memory.limit_in_bytes", part[2]);
-    put_part("cg/memory/pod/ctr/memory.usage_in_bytes", part[3]);
-    put_part("cg/memory/pod/memory.usage_in_bytes", part[3]);
-    put_part("cg/pod/ctr/memory.max", part[1]);
-    put_part("cg/pod/memory.max", part[2]);
-    put_part("cg/pod/ctr/memory.current", part[3]);
-    put_part("cg/pod/memory.current", part[3]);
+    put_input(data, size, part, inputs, sizeof inputs / sizeof inputs[0]);
 
     char proc[PATH_MAX], cg[PATH_MAX], err[CDN_ERR_LEN];
-    snprintf(proc, sizeof proc, "%s/proc-cgroup", root);
-    snprintf(cg, sizeof cg, "%s/cg", root);
+    tree_path(proc, "proc-cgroup");
+    tree_path(cg, "cg");
     struct cdn_cg_memory m;
     if (cdn_cg_memory_read(proc, cg, &m, err) != 0) {
-        if (memchr(err, '\0', sizeof err) == NULL || !err[0])
-            fuzz_fail("cdn_cg_memory_read: failed without error text");
+        check_err(err, "cdn_cg_memory_read: failed without error text");
         return;
     }
     json_t *j = cdn_cg_memory_to_json(&m);
@@ -283,27 +301,24 @@ static int row_is(json_t *rows, size_t i, const int want[3])
  * (node 2 memory-only; its and node 1's distances fixed). */
 void fuzz_topology(const uint8_t *data, size_t size)
 {
+    static const struct input_file inputs[] = {
+        {"topo/devices/system/node/node0/cpulist", 0}, {"topo/devices/system/node/node1/cpulist", 1},
+        {"topo/devices/system/node/node0/distance", 2}, {"topo/bus/pci/devices/0000:00:01.0/numa_node", 3},
+    };
     struct fuzz_part part[4];
-    fuzz_split(data, size, part, 4);
-    put_part("topo/devices/system/node/node0/cpulist", part[0]);
-    put_part("topo/devices/system/node/node1/cpulist", part[1]);
-    put_part("topo/devices/system/node/node0/distance", part[2]);
-    put_part("topo/bus/pci/devices/0000:00:01.0/numa_node", part[3]);
+    put_input(data, size, part, inputs, sizeof inputs / sizeof inputs[0]);
 
     char sys[PATH_MAX], err[CDN_ERR_LEN];
-    snprintf(sys, sizeof sys, "%s/topo", root);
+    tree_path(sys, "topo");
     struct cdn_topo_snapshot t;
     if (cdn_topo_read(sys, &t, err) != 0) {
-        if (memchr(err, '\0', sizeof err) == NULL || !err[0])
-            fuzz_fail("cdn_topo_read: failed without error text");
+        check_err(err, "cdn_topo_read: failed without error text");
         return;
     }
     json_t *j = cdn_topo_to_json(&t);
     cdn_topo_free(&t);
-    if (!j && !fuzz_is_ascii(part, 4))
+    if (!fuzz_json_usable(j, part, 4, "cdn_topo_to_json: NULL for ASCII text"))
         return;
-    if (!j)
-        fuzz_fail("cdn_topo_to_json: NULL for ASCII text");
     json_t *ids = json_object_get(j, "node_ids"), *nodes = json_object_get(j, "nodes");
     json_t *rows = json_object_get(j, "distances");
     static const int d1[3] = {21, 10, 30}, d2[3] = {30, 30, 10};
@@ -325,19 +340,16 @@ void fuzz_status(const uint8_t *data, size_t size)
 {
     put_file("status", data, size);
     char path[PATH_MAX], err[CDN_ERR_LEN];
-    snprintf(path, sizeof path, "%s/status", root);
+    tree_path(path, "status");
     struct cdn_proc_policy p;
     if (cdn_policy_read(path, &p, err) != 0) {
-        if (memchr(err, '\0', sizeof err) == NULL || !err[0])
-            fuzz_fail("cdn_policy_read: failed without error text");
+        check_err(err, "cdn_policy_read: failed without error text");
         return;
     }
     json_t *j = cdn_policy_to_json(&p);
     struct fuzz_part whole = {data, size};
-    if (!j && !fuzz_is_ascii(&whole, 1))
+    if (!fuzz_json_usable(j, &whole, 1, "cdn_policy_to_json: NULL for ASCII text"))
         return;
-    if (!j)
-        fuzz_fail("cdn_policy_to_json: NULL for ASCII text");
     /* The allowed nodes answered are the ones the list answered says. */
     const char *list = json_string_value(json_object_get(j, "mems_allowed_list"));
     json_t *arr = json_object_get(j, "mems_allowed"), *v;

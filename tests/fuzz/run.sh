@@ -22,6 +22,8 @@ else
     what="${BUDGET}s"
 fi
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib.sh
+. "$here/../lib.sh"
 scratch=${1:-}
 keep=""
 [ -z "$scratch" ] || keep=1
@@ -48,7 +50,7 @@ if [ "$rc" -ne 0 ] || [ -z "$execs" ] || [ "$short" = 1 ]; then
     grep -E -B2 -A25 'ERROR|runtime error|deadly signal|invariant broken|Test unit written' "$out" |
         head -n 40 || tail -n 30 "$out"
     keep=1
-    echo "not ok - fuzzing the parsers for $what: exit $rc, ${execs:-no} executions; inputs kept in $scratch/artifacts"
+    fail "fuzzing the parsers for $what: exit $rc, ${execs:-no} executions; inputs kept in $scratch/artifacts"
     exit 1
 fi
-echo "ok - fuzzing the parsers for $what: $execs executions ($rate/s), $(ls "$scratch/corpus" | wc -l) inputs in the scratch corpus, no finding"
+ok "fuzzing the parsers for $what: $execs executions ($rate/s), $(ls "$scratch/corpus" | wc -l) inputs in the scratch corpus, no finding"

@@ -30,7 +30,7 @@ start_server "$WORK/server.log" "${IN_CG[@]}" env FN_PORT="$PORT" healthcheck_in
     EXP_BUSY_WAIT_MS=12000 "${BIND[@]}" "$SERVER" || fail "server starts"
 # Warm-up: one full-size experiment, then a burst of small ones, so that the allocator's
 # per-thread arenas exist before the starting level is read.
-expect "warm-up experiment" 200 GET "/?$QUERY"
+expect_status "warm-up experiment" 200 GET "/?$QUERY"
 for i in $(seq 1 "$N"); do
     curl -s --max-time 60 -o /dev/null "http://127.0.0.1:$PORT/?iterations=4" &
     pids+=("$!")
@@ -58,15 +58,15 @@ send_burst() {
 node_back() {
     local i
     for i in $(seq 1 50); do
-        USED_AFTER=$(node_used_kb)
+        USED_AFTER=$(node_used_kb "$NODE")
         [ "$USED_AFTER" -le $(($1 + NODE_SLACK_KB)) ] && return 0
         sleep 0.2
     done
     return 1
 }
 
-check "burst: the server runs in the child cgroup" grep -qx "$SERVER_PID" "$CG/cgroup.procs"
-used_before=$(node_used_kb)
+expect "burst: the server runs in the child cgroup" grep -qx "$SERVER_PID" "$CG/cgroup.procs"
+used_before=$(node_used_kb "$NODE")
 send_burst burst
 
 n200=0; n429=0; nother=0; nonjson=0
@@ -76,10 +76,10 @@ for i in $(seq 1 "$N"); do
     jq -e 'type == "object"' "$WORK/burst-$i.json" >/dev/null 2>&1 || nonjson=$((nonjson + 1))
 done
 echo "# burst of $N ($QUERY): $n200 x 200, $n429 x 429, $nother other, $nonjson without a JSON body"
-check "burst: every answer is 200 or 429" [ "$nother" -eq 0 ]
-check "burst: every answer has a JSON object body" [ "$nonjson" -eq 0 ]
-check "burst: at least one experiment ran" [ "$n200" -ge 1 ]
-check "burst: every 429 says busy" bash -c 'for f in "$@"; do
+expect "burst: every answer is 200 or 429" [ "$nother" -eq 0 ]
+expect "burst: every answer has a JSON object body" [ "$nonjson" -eq 0 ]
+expect "burst: at least one experiment ran" [ "$n200" -ge 1 ]
+expect "burst: every 429 says busy" bash -c 'for f in "$@"; do
     [ "$(cat "${f%.json}.status")" = 429 ] || continue
     jq -e ".error | test(\"busy\")" "$f" >/dev/null || exit 1; done' _ "$WORK"/burst-*.json
 # The 200s, in start order: each finishes before the next starts.
@@ -87,11 +87,11 @@ for i in $(seq 1 "$N"); do
     if [ "$(cat "$WORK/burst-$i.status")" = 200 ]; then cat "$WORK/burst-$i.json"; fi
 done | jq -s '[.[] | .timings | {s: .started_at, f: .finished_at}] | sort_by(.s)' >"$WORK/intervals.json"
 echo "# 200s (start, end): $(jq -c '[.[] | [(.s * 1000 | floor) % 100000, (.f * 1000 | floor) % 100000]]' "$WORK/intervals.json") ms"
-check "burst: the 200s carry their start and end times" \
+expect "burst: the 200s carry their start and end times" \
     jq_files 'length > 0 and all(.[]; (.s | type) == "number" and (.f | type) == "number" and .f >= .s)' "$WORK/intervals.json"
-check "burst: the 200s never overlap (one experiment at a time)" \
+expect "burst: the 200s never overlap (one experiment at a time)" \
     jq_files '[range(1; length) as $i | .[$i - 1].f <= .[$i].s] | all' "$WORK/intervals.json"
-check "burst: the process survived" kill -0 "$SERVER_PID"
+expect "burst: the process survived" kill -0 "$SERVER_PID"
 
 # The process's own memory: RSS and what its cgroup holds on the node (bounded wait).
 node_ok=0
@@ -104,24 +104,24 @@ done
 cg_after=$(cg_usage_kb)
 rss_after=$(rss_kb "$SERVER_PID")
 echo "# RSS ${rss_before} -> ${rss_after} KiB; cgroup usage ${cg_before} -> ${cg_after} KiB, on node $NODE ${cg_node_before} -> ${cg_node_after} KiB"
-check "burst: RSS back to its starting level (+$((rss_after - rss_before)) KiB < 1 MiB)" \
+expect "burst: RSS back to its starting level (+$((rss_after - rss_before)) KiB < 1 MiB)" \
     [ $((rss_after - rss_before)) -lt 1024 ]
-check "burst: the process's memory on node $NODE (cgroup numa_stat) back within 2 MiB" \
+expect "burst: the process's memory on node $NODE (cgroup numa_stat) back within 2 MiB" \
     [ "$cg_node_after" -le $((cg_node_before + 2048)) ]
-check "burst: the process's cgroup usage back within 2 MiB" [ "$cg_after" -le $((cg_before + 2048)) ]
+expect "burst: the process's cgroup usage back within 2 MiB" [ "$cg_after" -le $((cg_before + 2048)) ]
 
 # The node's memory in use, judged alone.
 echo "# node $NODE in use (MemTotal - MemFree - per-CPU free lists): ${used_before} -> ${USED_AFTER} KiB"
 if [ "$node_ok" = 0 ]; then
     echo "# node $NODE: $(((USED_AFTER - used_before) / 1024)) MiB more in use after the burst; one more burst from a fresh start"
-    used_before=$(node_used_kb)
+    used_before=$(node_used_kb "$NODE")
     send_burst again
     node_back "$used_before" && node_ok=1
     echo "# node $NODE in use, second burst: ${used_before} -> ${USED_AFTER} KiB"
 fi
-check "burst: node $NODE memory in use back within 64 MiB of its start (+$(((USED_AFTER - used_before) / 1024)) MiB)" \
+expect "burst: node $NODE memory in use back within 64 MiB of its start (+$(((USED_AFTER - used_before) / 1024)) MiB)" \
     [ "$node_ok" = 1 ]
-expect "still serving after the burst" 200 GET '/?iterations=1'
+expect_status "still serving after the burst" 200 GET '/?iterations=1'
 stop_server TERM
-check "SIGTERM after the burst exits 0" [ "$STOP_RC" = 0 ]
+expect "SIGTERM after the burst exits 0" [ "$STOP_RC" = 0 ]
 summary

@@ -1,9 +1,9 @@
-# common.sh: what the hardening scripts share beyond tests/integration/lib.sh (which it sources):
+# common.sh: what the hardening scripts share beyond tests/lib.sh (which it sources):
 # a work folder removed on exit, the node to bind to, sanitizer options, a set of mixed requests
 # with their expected statuses, and small readers of /proc. Source it after `set -euo pipefail`.
 HARDENING_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../integration/lib.sh
-. "$HARDENING_DIR/../integration/lib.sh"
+# shellcheck source=../lib.sh
+. "$HARDENING_DIR/../lib.sh"
 
 WORK=$(mktemp -d)
 BG_PIDS=()
@@ -28,8 +28,8 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$WORK/sanitize
 # san_findings: the sanitizer reports written so far (none: empty output).
 san_findings() { cat "$WORK"/sanitizer/report* 2>/dev/null || true; }
 
-# expect NAME STATUS METHOD PATH [curl args...]: one request, its status, a JSON body.
-expect() {
+# expect_status NAME STATUS METHOD PATH [curl args...]: one request, its status, a JSON body.
+expect_status() {
     local name=$1 want=$2; shift 2
     call "$@"
     if [ "$STATUS" = "$want" ] && printf '%s' "$BODY" | jq -e 'type == "object"' >/dev/null 2>&1; then
@@ -43,42 +43,28 @@ expect() {
 # run with FN_MAX_BODY_BYTES=4096.
 mixed_requests() {
     head -c 8192 /dev/zero | tr '\0' a >"$WORK/big-body"
-    expect "small mmap experiment" 200 GET '/?iterations=4'
-    expect "small experiment, JSON body" 200 POST / -d '{"iterations":2,"chunk_mb":1,"thp":true}'
-    expect "small malloc experiment" 200 GET '/?iterations=2&alloc=malloc'
-    expect "small libnuma experiment on node $NODE" 200 GET "/?iterations=2&alloc=libnuma&node=$NODE"
-    expect "small experiment with mbind to node $NODE" 200 GET "/?iterations=2&node=$NODE"
-    expect "untouched experiment" 200 GET '/?iterations=2&touch=false'
-    expect "topology" 200 GET /topology
-    expect "unknown parameter" 400 GET '/?bogus=1'
-    expect "malformed JSON" 400 POST / -d '{"iterations":'
-    expect "JSON array" 400 POST / -d '[1,{"a":[]}]'
-    expect "duplicate key" 400 POST / -d '{"iterations":1,"iterations":1}'
-    expect "wrong type" 400 POST / -d '{"alloc":12}'
-    expect "out of range" 400 GET '/?chunk_mb=4096'
-    expect "node absent" 422 GET '/?iterations=1&node=63'
-    expect "too big for the node" 422 GET '/?chunk_mb=1024&iterations=100000'
-    expect "wrong method" 405 DELETE /
-    expect "unknown path" 404 GET '/no/such/path'
-    expect "body over the limit, Content-Length" 413 POST / --data-binary @"$WORK/big-body"
-    expect "body over the limit, chunked" 413 POST / -H 'Transfer-Encoding: chunked' --data-binary @"$WORK/big-body"
-    expect "readiness" 200 GET /_/ready
+    expect_status "small mmap experiment" 200 GET '/?iterations=4'
+    expect_status "small experiment, JSON body" 200 POST / -d '{"iterations":2,"chunk_mb":1,"thp":true}'
+    expect_status "small malloc experiment" 200 GET '/?iterations=2&alloc=malloc'
+    expect_status "small libnuma experiment on node $NODE" 200 GET "/?iterations=2&alloc=libnuma&node=$NODE"
+    expect_status "small experiment with mbind to node $NODE" 200 GET "/?iterations=2&node=$NODE"
+    expect_status "untouched experiment" 200 GET '/?iterations=2&touch=false'
+    expect_status "topology" 200 GET /topology
+    expect_status "unknown parameter" 400 GET '/?bogus=1'
+    expect_status "malformed JSON" 400 POST / -d '{"iterations":'
+    expect_status "JSON array" 400 POST / -d '[1,{"a":[]}]'
+    expect_status "duplicate key" 400 POST / -d '{"iterations":1,"iterations":1}'
+    expect_status "wrong type" 400 POST / -d '{"alloc":12}'
+    expect_status "out of range" 400 GET '/?chunk_mb=4096'
+    expect_status "node absent" 422 GET '/?iterations=1&node=63'
+    expect_status "too big for the node" 422 GET '/?chunk_mb=1024&iterations=100000'
+    expect_status "wrong method" 405 DELETE /
+    expect_status "unknown path" 404 GET '/no/such/path'
+    expect_status "body over the limit, Content-Length" 413 POST / --data-binary @"$WORK/big-body"
+    expect_status "body over the limit, chunked" 413 POST / -H 'Transfer-Encoding: chunked' --data-binary @"$WORK/big-body"
+    expect_status "readiness" 200 GET /_/ready
 }
 
-# node_memfree_kb: MemFree of $NODE in KiB.
-node_memfree_kb() { awk '/MemFree:/ {print $4}' "/sys/devices/system/node/node$NODE/meminfo"; }
-# node_used_kb: the memory of $NODE in use, in KiB: MemTotal - (MemFree + the free pages parked on
-# its per-CPU lists, /proc/zoneinfo pagesets "count:"). MemFree alone leaves those lists out (up to
-# hundreds of MiB on recent kernels), and MemTotal grows while memory is onlined lazily.
-node_used_kb() {
-    local pcp
-    pcp=$(awk -v n="$NODE" -v kb="$(($(getconf PAGESIZE) / 1024))" '
-        /^Node / { on = ($2 == n ",") }
-        on && $1 == "count:" { s += $2 }
-        END { print s * kb }' /proc/zoneinfo)
-    awk -v pcp="$pcp" '/MemTotal:/ { t = $4 } /MemFree:/ { f = $4 } END { print t - f - pcp }' \
-        "/sys/devices/system/node/node$NODE/meminfo"
-}
 # established PORT: TCP connections established to the server's port (server side).
 established() { ss -Htn state established "( sport = :$1 )" | wc -l; }
 

@@ -30,10 +30,10 @@ run_load() {
     return "$rc"
 }
 
-check "warm-up (${WARMUP_SECONDS}s) runs" run_load "$WARMUP_SECONDS" warmup
+expect "warm-up (${WARMUP_SECONDS}s) runs" run_load "$WARMUP_SECONDS" warmup
 sleep 1
 rss_before=$(rss_kb "$SERVER_PID")
-check "load run (${LOAD_SECONDS}s) runs" run_load "$LOAD_SECONDS" load
+expect "load run (${LOAD_SECONDS}s) runs" run_load "$LOAD_SECONDS" load
 sleep 1
 rss_after=$(rss_kb "$SERVER_PID")
 
@@ -47,13 +47,13 @@ for f in "$WORK"/load-cheap.out "$WORK"/load-exp.out; do
     se=$(awk -F'[ ,]+' '/Socket errors/ {print $4 + $6 + $8 + $10}' "$f"); sock=$((sock + ${se:-0}))
 done
 echo "# load: $total requests in ${LOAD_SECONDS}s, $rps req/s, 5xx $c5, socket errors $sock, RSS ${rss_before} KiB -> ${rss_after} KiB ($((rss_after - rss_before)) KiB)"
-check "load: requests were served ($total)" [ "$total" -gt 0 ]
-check "load: zero 5xx" [ "$c5" -eq 0 ]
-check "load: zero socket errors (connect, read, write, timeout)" [ "$sock" -eq 0 ]
-check "load: server RSS grew by less than 1 MiB ($((rss_after - rss_before)) KiB)" \
+expect "load: requests were served ($total)" [ "$total" -gt 0 ]
+expect "load: zero 5xx" [ "$c5" -eq 0 ]
+expect "load: zero socket errors (connect, read, write, timeout)" [ "$sock" -eq 0 ]
+expect "load: server RSS grew by less than 1 MiB ($((rss_after - rss_before)) KiB)" \
     [ $((rss_after - rss_before)) -lt 1024 ]
-check "load: no 5xx in the server's log" bash -c '! grep -Eq "^[A-Z]+ [^ ]+ 5[0-9][0-9] " "$0"' "$WORK/server.log"
-expect "still serving after the load" 200 GET '/?iterations=1'
+expect "load: no 5xx in the server's log" bash -c '! grep -Eq "^[A-Z]+ [^ ]+ 5[0-9][0-9] " "$0"' "$WORK/server.log"
+expect_status "still serving after the load" 200 GET '/?iterations=1'
 stop_server TERM
-check "SIGTERM after the load exits 0" [ "$STOP_RC" = 0 ]
+expect "SIGTERM after the load exits 0" [ "$STOP_RC" = 0 ]
 summary

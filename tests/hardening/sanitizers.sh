@@ -10,7 +10,7 @@ SAN_SAMPLE=$2
 
 # The integration suite also judges node-wide MemFree deltas, which other activity on the
 # machine moves, all the more during the slower sanitized runs. Those checks, and only those, end
-# with MEMFREE_TAG (tests/integration/lib.sh) and judge nothing else: they are left to the plain
+# with MEMFREE_TAG (tests/lib.sh) and judge nothing else: they are left to the plain
 # `make integration`. Every other check must pass, on one of at most two runs.
 integration() {
     "$HARDENING_DIR/../integration/run.sh" "$SAN_SERVER" "$SAN_SAMPLE" >"$WORK/integration.out" 2>&1 || true
@@ -28,15 +28,15 @@ else
     tail -n 5 "$WORK/integration.out"
     fail "integration suite under ASan+UBSan"
 fi
-check "integration suite: no sanitizer finding" [ -z "$(san_findings)" ]
+expect "integration suite: no sanitizer finding" [ -z "$(san_findings)" ]
 
 PORT=$(free_port)
 start_server "$WORK/server.log" env FN_PORT="$PORT" healthcheck_interval=0 FN_MAX_BODY_BYTES=4096 \
     "${BIND[@]}" "$SAN_SERVER" || fail "sanitized server starts"
 mixed_requests
 stop_server TERM
-check "sanitized server: SIGTERM exits 0 (no leak at exit)" [ "$STOP_RC" = 0 ]
+expect "sanitized server: SIGTERM exits 0 (no leak at exit)" [ "$STOP_RC" = 0 ]
 findings=$(san_findings)
 [ -z "$findings" ] || printf '%s\n' "$findings" | head -n 40
-check "sanitized server: no ASan/UBSan/LSan finding" [ -z "$findings" ]
+expect "sanitized server: no ASan/UBSan/LSan finding" [ -z "$findings" ]
 summary

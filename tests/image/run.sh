@@ -10,7 +10,7 @@
 # Environment:
 #   IMAGE_TEST_WORKTREE=1   use the working tree's template instead of the committed HEAD (development)
 #   IMAGE_TEST_DEFAULT=0    skip the default (2 GiB) experiment
-#   IMAGE_TEST_COLD=0       skip the --no-cache build (the cold figure)
+#   IMAGE_TEST_COLD=1       also rebuild with --no-cache (the cold figure where the layer cache is warm)
 #   OPENFAAS_OUT, OPENFAAS_SRC  see base-images.sh
 # Containers are named cdn-image-test-<pid>-*, loopback ports only, all removed on exit.
 set -euo pipefail
@@ -21,30 +21,31 @@ SMALL='iterations=64'
 IMAGE=""
 tmp=$(mktemp -d /tmp/image-test.XXXXXX)
 FAAS_CLI_VERSION="" WATCHDOG_VERSION="" WATCHDOG_SHA="" STEP2_SMALL=""
-# shellcheck source=tests/image/lib.sh
-. "$ROOT/tests/image/lib.sh"
+# shellcheck source=tests/lib.sh
+. "$ROOT/tests/lib.sh"
+# shellcheck source=tests/image/docker.sh
+. "$ROOT/tests/image/docker.sh"
 started=$(now)
 
-summary() { # the figures and the counts, however the suite ends; exit 1 when anything failed
+finish() { # the figures and the counts, however the suite ends; exit 1 when anything failed
     local rc=$?
     local ids
     ids=$(docker ps -aq --filter "name=^/$PREFIX-" 2>/dev/null || true)
     [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
     rm -rf "$tmp"
-    [ "$rc" = 0 ] || [ "$fail" != 0 ] || ko "the suite stopped early (exit $rc)"
+    [ "$rc" = 0 ] || [ "$FAILED" != 0 ] || fail "the suite stopped early (exit $rc)"
     echo "== figures (faas-cli ${FAAS_CLI_VERSION%% *}, of-watchdog ${WATCHDOG_VERSION%% *})"
     for f in "${FIGURES[@]}"; do echo "   $f"; done
     echo "   suite wall time: $(since "$started") s"
-    echo "image-test: $pass passed, $fail failed"
-    [ "$fail" = 0 ] || exit 1
+    summary image-test || exit 1
 }
-trap summary EXIT
+trap finish EXIT
 trap 'exit 130' INT TERM
 
 section "base images, faas-cli and of-watchdog"
-"$ROOT/tests/image/base-images.sh" || { ko "base images, faas-cli or of-watchdog could not be made"; exit 1; }
+"$ROOT/tests/image/base-images.sh" || { fail "base images, faas-cli or of-watchdog could not be made"; exit 1; }
 export PATH="$OPENFAAS_OUT:$PATH"
-[ "$(command -v faas-cli)" = "$OPENFAAS_OUT/faas-cli" ] || { ko "faas-cli is not $OPENFAAS_OUT/faas-cli"; exit 1; }
+[ "$(command -v faas-cli)" = "$OPENFAAS_OUT/faas-cli" ] || { fail "faas-cli is not $OPENFAAS_OUT/faas-cli"; exit 1; }
 FAAS_CLI_VERSION=$(faas-cli version --warn-update=false 2>&1 | sed 's/\x1b\[[0-9;]*m//g' |
     awk '/commit:/ { c = $2 } /version:/ { v = $2 } END { print v, c }')
 WATCHDOG_VERSION=$(fwatchdog --version 2>&1 | sed -n 's/.*Version: *\([^ \t]*\)[ \t]*SHA: *\([0-9a-f]*\).*/\1 \2/p')

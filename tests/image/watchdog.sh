@@ -1,7 +1,7 @@
 # watchdog.sh: the image suite's checks of the real of-watchdog in front of the function, through the
 # container's port: /_/health and /_/ready before and after the upstream is ready, a request body through
 # the watchdog, unprefixed logs, max_inflight's 429, SIGTERM with an experiment in flight, exec_timeout's
-# 504 and the memory released after it. Sourced by tests/image/run.sh (lib.sh loaded, IMAGE set).
+# 504 and the memory released after it. Sourced by tests/image/run.sh (tests/lib.sh and docker.sh loaded, IMAGE set).
 
 # The watchdog's own answers carry this header (the function's never do).
 internal() { [ "$STATUS" = "$1" ] && [ "$(header X-OpenFaaS-Internal)" = "$2" ]; }
@@ -18,36 +18,36 @@ if wait_status GET /_/health 200 60; then
     expect "before: POST / $STATUS from the watchdog" internal 500 of-watchdog
     docker exec "$PREFIX-gated" touch /tmp/upstream-go
     if wait_status GET /_/ready 200 60; then
-        expect "after: GET /_/ready 200, the function's own answer relayed (ready_path)" jqt '.status == "ready"'
+        expect "after: GET /_/ready 200, the function's own answer relayed (ready_path)" jq_true '.status == "ready"'
         call GET /_/health
         expect "after: GET /_/health 200" test "$STATUS" = 200
         call POST "/?$SMALL"
         expect "after: POST /?$SMALL 200" eval '[ "$STATUS" = 200 ] && exact_node0'
-    else ko "after: no /_/ready 200 within 60 s (HTTP $STATUS)"; logs gated | tail -n 5; fi
-else ko "before: no /_/health 200 within 60 s (HTTP $STATUS)"; logs gated | tail -n 5; fi
+    else fail "after: no /_/ready 200 within 60 s (HTTP $STATUS)"; logs gated | tail -n 5; fi
+else fail "before: no /_/health 200 within 60 s (HTTP $STATUS)"; logs gated | tail -n 5; fi
 stop_rm gated
 
 section "of-watchdog: request bodies reach the handler intact (body-probe)"
 start_image probe body-probe:latest --cap-add SYS_NICE
 head -c 700001 /dev/urandom >"$tmp/payload"
 want=$(fnv1a64 "$tmp/payload")
-if wait_200 / 60; then
+if served probe body-probe POST /; then
     call POST / -H 'Transfer-Encoding: chunked' --data-binary @"$tmp/payload"
     expect "chunked POST, 700001 bytes: 200, all of them in the handler, FNV-1a $want" \
-        jqt ".body_bytes == 700001 and .body_fnv1a64 == \"$want\" and .transfer_encoding == \"chunked\""
+        jq_true ".body_bytes == 700001 and .body_fnv1a64 == \"$want\" and .transfer_encoding == \"chunked\""
     call POST / --data-binary @"$tmp/payload"
     expect "POST with Content-Length: intact, and re-framed chunked by the watchdog" \
-        jqt ".body_bytes == 700001 and .body_fnv1a64 == \"$want\" and .transfer_encoding == \"chunked\" and .content_length == null"
+        jq_true ".body_bytes == 700001 and .body_fnv1a64 == \"$want\" and .transfer_encoding == \"chunked\" and .content_length == null"
     call POST / --data-binary ''
-    expect "empty POST: 0 bytes, Content-Length: 0" jqt '.body_bytes == 0 and .content_length == "0"'
-    expect "body-probe runs under bind [0] (cdn_policy_read)" jqt '.process.policy == "bind" and .process.policy_nodes == [0]'
+    expect "empty POST: 0 bytes, Content-Length: 0" jq_true '.body_bytes == 0 and .content_length == "0"'
+    expect "body-probe runs under bind [0] (cdn_policy_read)" jq_true '.process.policy == "bind" and .process.policy_nodes == [0]'
     # prefix_logs=false: the function's lines reach docker logs as written, no date, no "stderr:".
     expect "docker logs: the handler's stdout line, unprefixed" \
         wait_log probe 10 "body-probe: 700001 bytes fnv1a64=$want policy=bind"
     expect "docker logs: the server's stderr lines, unprefixed" eval \
         'wait_log probe 10 "server: listening on http://127\.0\.0\.1:8082 \(pid [0-9]+\)" &&
          wait_log probe 10 "POST / 200 [0-9]+\.[0-9]{3}s"'
-else ko "body-probe: no 200 (HTTP $STATUS)"; logs probe | tail -n 5; fi
+fi
 stop_rm probe
 
 section "of-watchdog: max_inflight=1, then SIGTERM (docker stop) with the experiment in flight"
@@ -55,7 +55,7 @@ section "of-watchdog: max_inflight=1, then SIGTERM (docker stop) with the experi
 WRITE_TIMEOUT=40
 start inflight --cap-add SYS_NICE -e max_inflight=1 -e healthcheck_interval=4s \
     -e exec_timeout=30s -e write_timeout=${WRITE_TIMEOUT}s
-if wait_status GET /_/ready 200 60; then
+if served inflight max_inflight GET /_/ready; then
     curl -s -m 90 -o "$tmp/inflight" -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/?iterations=16&hold_ms=6000" \
         >"$tmp/inflight.code" &
     cpid=$!
@@ -64,7 +64,7 @@ if wait_status GET /_/ready 200 60; then
         call POST "/?$SMALL"
         expect "a second request: the watchdog's 429 ($(printf '%s' "$BODY" | head -n 1))" eval \
             'internal 429 faas-middleware && [[ $BODY == "Concurrent request limit exceeded"* ]]'
-    else ko "GET /_/ready never 429 (HTTP $STATUS)"; fi
+    else fail "GET /_/ready never 429 (HTTP $STATUS)"; fi
     t0=$(now)
     docker stop -t 90 "$PREFIX-inflight" >/dev/null &
     spid=$!
@@ -78,7 +78,7 @@ if wait_status GET /_/ready 200 60; then
     expect "SIGTERM: the in-flight experiment got its 200" \
         eval '[ "$(cat "$tmp/inflight.code")" = 200 ] && jq -e ".params.hold_ms == 6000" "$tmp/inflight" >/dev/null'
     figure "docker stop with an experiment in flight: $took s"
-else ko "max_inflight: no 200 (HTTP $STATUS)"; logs inflight | tail -n 5; fi
+fi
 stop_rm inflight
 
 section "of-watchdog: exec_timeout shorter than the experiment"
@@ -87,31 +87,31 @@ section "of-watchdog: exec_timeout shorter than the experiment"
 # Only the held request outlasts exec_timeout: readiness is GET /_/ready and the request after it is a
 # 2 MiB experiment, both quick on a loaded machine too.
 start timeout --cap-add SYS_NICE -e exec_timeout=3s
-if wait_status GET /_/ready 200 60; then
-    anon0=$(container_node0_anon_kb timeout) used0=$(node0_used_kb)
+if served timeout exec_timeout GET /_/ready; then
+    anon0=$(container_node0_anon_kb timeout) used0=$(node_used_kb 0)
     call POST "/?chunk_mb=2&iterations=128&hold_ms=8000" # 256 MiB held 8 s: the watchdog gives up at 3 s
     expect "256 MiB held 8 s: the watchdog's 504 after exec_timeout=3s" internal 504 of-watchdog
     end=$((SECONDS + 60)) peak=0 used_peak=0
     while [ $SECONDS -lt $end ]; do # until the whole experiment is in place (touching may outlast the 504)
         anon=$(container_node0_anon_kb timeout); [ "$anon" -gt "$peak" ] && peak=$anon
-        used=$(node0_used_kb); [ "$used" -gt "$used_peak" ] && used_peak=$used
+        used=$(node_used_kb 0); [ "$used" -gt "$used_peak" ] && used_peak=$used
         [ $((peak - anon0)) -ge $((250 * 1024)) ] && break
         sleep 0.2
     done
     expect "after the 504 the function still holds it: its node 0 memory +$(((peak - anon0) / 1024)) MiB" \
         test $((peak - anon0)) -ge $((250 * 1024))
     expect "the next request is served (a 2 MiB experiment, 200)" eval \
-        'wait_200 "/?iterations=1" 60 && jqt ".params.iterations == 1"'
+        'wait_200 "/?iterations=1" 60 && jq_true ".params.iterations == 1"'
     end=$((SECONDS + 30))
     while [ $SECONDS -lt $end ]; do
         anon=$(container_node0_anon_kb timeout); [ "$anon" -ge 0 ] && [ $((anon - anon0)) -le $((16 * 1024)) ] && break
         sleep 0.5
     done
-    used=$(node0_used_kb)
+    used=$(node_used_kb 0)
     expect "the memory is released: the function's node 0 memory back to +$(((anon - anon0) / 1024)) MiB" \
         eval '[ "$anon" -ge 0 ] && [ $((anon - anon0)) -le $((16 * 1024)) ]'
     echo "     node 0 in use (MemTotal - MemFree - per-CPU lists), whole machine: before the request" \
         "$((used0 / 1024)) MiB, peak while held $((used_peak / 1024)) MiB, after release $((used / 1024)) MiB"
     echo "     server log: $(logs timeout | grep -E '^POST / 200 [0-9.]+s' | sort -t' ' -k4 -n | tail -n 1)"
-else ko "exec_timeout: no 200 (HTTP $STATUS)"; logs timeout | tail -n 5; fi
+fi
 stop_rm timeout

@@ -1,23 +1,23 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # tests/k8s/run.sh: applies every patch in k8s/ (and k8s/patch-function.sh) offline, with
 # `kubectl patch --local --dry-run=client`, to a Deployment shaped like faas-netes', and checks the fields.
-# With IMAGE set (a built function image), each resulting securityContext is also run for real as the
-# equivalent `docker run` flags (tests/k8s/docker-flags.sh) and the function must answer with its memory
-# on node 0 (tests/image/run-image.sh does that part).
+# It also prints the `docker run` flags equivalent to each resulting securityContext
+# (tests/k8s/docker-flags.sh); with FLAGS_OUT set, it leaves them there for the image suite, which runs
+# the function's image with each set for real and checks its memory lands on node 0
+# (tests/image/containers.sh).
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib.sh
+. "$ROOT/tests/lib.sh"
 FIX=$ROOT/tests/k8s/fixtures/deployment.yaml
 PATCH=$ROOT/k8s/patch-function.sh
 NAME=test-numa-function
-pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL $1"; }
-check() { # check DESCRIPTION JSONFILE JQ-EXPR (must print true)
-    if [ "$(jq -r "$3" "$2" 2>/dev/null)" = true ]; then ok "$1"; else
-        ko "$1"
+check() { # check DESCRIPTION JSONFILE JQ-EXPR: the expression is true of the file
+    if jq_files "$3" "$2"; then ok "$1"; else
+        fail "$1"
         echo "     expected: $3" >&2
     fi
 }
@@ -62,9 +62,15 @@ local_patch "$ROOT/k8s/node-selector.yaml" "$tmp/sel.json"
 check "node-selector.yaml: NUMA-capable nodes" "$tmp/sel.json" \
     ".spec.template.spec.nodeSelector[\"feature.node.kubernetes.io/memory-numa\"] == \"true\""
 
-# patch-function.sh, offline (--file).
-"$PATCH" $NAME --node 1 --file "$FIX" >"$tmp/s1.yaml"
-timeout 60 kubectl patch --local --dry-run=client -o json -f "$tmp/s1.yaml" -p '{}' >"$tmp/s1.json"
+# patch-function.sh, offline (--file). patch_function OUT ARGS...: its output in $tmp/OUT.yaml, and
+# as JSON (through kubectl, as a cluster would read it) in $tmp/OUT.json.
+patch_function() {
+    local out=$1
+    shift
+    "$PATCH" "$@" >"$tmp/$out.yaml"
+    timeout 60 kubectl patch --local --dry-run=client -o json -f "$tmp/$out.yaml" -p '{}' >"$tmp/$out.json"
+}
+patch_function s1 $NAME --node 1 --file "$FIX"
 check "patch-function.sh --node 1: least privilege by default" "$tmp/s1.json" \
     "$SC.capabilities.add == [\"SYS_NICE\"] and ($SC.privileged // false) == false"
 check "patch-function.sh --node 1: fprocess binds node 1" "$tmp/s1.json" \
@@ -72,8 +78,7 @@ check "patch-function.sh --node 1: fprocess binds node 1" "$tmp/s1.json" \
 check "patch-function.sh: watchdog not bound by default, no nodeSelector" "$tmp/s1.json" \
     "($C.env[] | select(.name == \"NUMA_WATCHDOG_BIND\") | .value) == \"\" and .spec.template.spec.nodeSelector == null"
 
-"$PATCH" $NAME --node 0 --cpunodebind 1 --privileged --bind-watchdog --node-selector --file "$FIX" >"$tmp/s2.yaml"
-timeout 60 kubectl patch --local --dry-run=client -o json -f "$tmp/s2.yaml" -p '{}' >"$tmp/s2.json"
+patch_function s2 $NAME --node 0 --cpunodebind 1 --privileged --bind-watchdog --node-selector --file "$FIX"
 check "patch-function.sh --privileged: privileged, no capability list" "$tmp/s2.json" \
     "$SC.privileged == true and $SC.capabilities == null and $SC.allowPrivilegeEscalation == true"
 check "patch-function.sh --cpunodebind 1: fprocess" "$tmp/s2.json" \
@@ -84,8 +89,7 @@ check "patch-function.sh --node-selector" "$tmp/s2.json" \
     ".spec.template.spec.nodeSelector[\"feature.node.kubernetes.io/memory-numa\"] == \"true\""
 
 # Switching an already privileged Deployment back to least privilege.
-"$PATCH" $NAME --node 1 --file "$tmp/s2.yaml" >"$tmp/s3.yaml"
-timeout 60 kubectl patch --local --dry-run=client -o json -f "$tmp/s3.yaml" -p '{}' >"$tmp/s3.json"
+patch_function s3 $NAME --node 1 --file "$tmp/s2.yaml"
 check "privileged -> least privilege: privileged false, SYS_NICE only, RuntimeDefault" "$tmp/s3.json" \
     "$SC.privileged == false and $SC.capabilities.add == [\"SYS_NICE\"] and $SC.seccompProfile.type == \"RuntimeDefault\" and $SC.allowPrivilegeEscalation == false"
 
@@ -94,23 +98,23 @@ out=$(KUBECTL=false "$PATCH" $NAME --node 1 --namespace team-fn --dry-run)
 if printf '%s\n' "$out" | grep -q '^false -n team-fn patch deployment test-numa-function --type strategic' &&
     printf '%s\n' "$out" | grep -q 'value: "numactl --membind 1 /home/app/server"'; then
     ok "patch-function.sh --dry-run: prints patches and commands for the namespace"
-else ko "patch-function.sh --dry-run: prints patches and commands for the namespace"; fi
+else fail "patch-function.sh --dry-run: prints patches and commands for the namespace"; fi
 
 # Refusals.
 for bad in "" "Bad_Name --node 0" "$NAME" "$NAME --node x" "$NAME --node 0 --cpunodebind a" \
     "$NAME --node 0 --namespace Bad_NS" "$NAME --node 0 --bogus"; do
     # shellcheck disable=SC2086
-    if "$PATCH" $bad --dry-run >/dev/null 2>&1; then ko "patch-function.sh refuses: '$bad'"; else
+    if "$PATCH" $bad --dry-run >/dev/null 2>&1; then fail "patch-function.sh refuses: '$bad'"; else
         ok "patch-function.sh refuses: '$bad'"; fi
 done
 
-# The docker run equivalents of the two securityContexts (run for real by tests/image/run-image.sh).
+# The docker run equivalents of the two securityContexts (run for real by tests/image/containers.sh).
 jq "$SC" "$tmp/least.json" | "$ROOT/tests/k8s/docker-flags.sh" /tmp >"$tmp/least.flags"
 jq "$SC" "$tmp/priv.json" | "$ROOT/tests/k8s/docker-flags.sh" >"$tmp/priv.flags"
 if [ "$(cat "$tmp/least.flags")" = "--cap-drop=ALL --cap-add=SYS_NICE --user=1000:1000 --security-opt=no-new-privileges --read-only --tmpfs=/tmp" ]; then
-    ok "least-privilege as docker flags: $(cat "$tmp/least.flags")"; else ko "least-privilege as docker flags: $(cat "$tmp/least.flags")"; fi
+    ok "least-privilege as docker flags: $(cat "$tmp/least.flags")"; else fail "least-privilege as docker flags: $(cat "$tmp/least.flags")"; fi
 if [ "$(cat "$tmp/priv.flags")" = "--privileged --security-opt=seccomp=unconfined" ]; then
-    ok "privileged as docker flags: $(cat "$tmp/priv.flags")"; else ko "privileged as docker flags: $(cat "$tmp/priv.flags")"; fi
+    ok "privileged as docker flags: $(cat "$tmp/priv.flags")"; else fail "privileged as docker flags: $(cat "$tmp/priv.flags")"; fi
 
 # template.yml's fprocess (sent at deploy time) must be the Dockerfile's (with NUMA_NODE's default),
 # and the one stack.yml and node.yaml's default produce.
@@ -122,14 +126,13 @@ sfp=$(sed -n 's/^    fprocess: //p' "$ROOT/stack.yml")
 if [ -n "$tfp" ] && [ "$tfp" = "$dfp" ] && [ "$tfp" = "$sfp" ] &&
     [ "$tfp" = "numactl --membind 0 /home/app/server" ]; then
     ok "fprocess identical in template.yml, the Dockerfile and stack.yml: $tfp"
-else ko "fprocess differs: template.yml '$tfp', Dockerfile '$dfp', stack.yml '$sfp'"; fi
+else fail "fprocess differs: template.yml '$tfp', Dockerfile '$dfp', stack.yml '$sfp'"; fi
 
-# FLAGS_OUT: a folder where tests/image/run-image.sh picks the two flag sets up.
+# FLAGS_OUT: a folder where tests/image/containers.sh picks the two flag sets up.
 if [ -n "${FLAGS_OUT:-}" ]; then
     mkdir -p "$FLAGS_OUT"
     cp "$tmp/least.flags" "$FLAGS_OUT/least-privilege.flags"
     cp "$tmp/priv.flags" "$FLAGS_OUT/privileged.flags"
 fi
 
-echo "k8s-test: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary k8s-test

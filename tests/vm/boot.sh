@@ -14,19 +14,28 @@ shift 3
 VM_TIMEOUT=${VM_TIMEOUT:-240}
 VM_ACCEL=${VM_ACCEL:-tcg}
 MACHINE_ARGS=()
-MEM_ARGS=(
-    -m 3G
-    -object memory-backend-ram,size=1G,id=m0
-    -object memory-backend-ram,size=1G,id=m1
-    -object memory-backend-ram,size=1G,id=m2
-)
-NUMA_ARGS=(
-    -numa node,nodeid=0,cpus=0-1,memdev=m0
-    -numa node,nodeid=1,cpus=2-3,memdev=m1
-    -numa node,nodeid=2,memdev=m2
-)
+# three_nodes NODE0_MIB [hmat]: sets MEM_ARGS and NUMA_ARGS for the three nodes, node 0 with NODE0_MIB
+# and 1 GiB on the others; with hmat, each node names its initiator (node 2's is node 0), as an ACPI
+# HMAT needs.
+three_nodes() {
+    local i0="" i1="" i2=""
+    [ "${2:-}" != hmat ] || { i0=,initiator=0; i1=,initiator=1; i2=,initiator=0; }
+    MEM_ARGS=(
+        -m "$(($1 + 2048))M"
+        -object "memory-backend-ram,size=$1M,id=m0"
+        -object memory-backend-ram,size=1G,id=m1
+        -object memory-backend-ram,size=1G,id=m2
+    )
+    NUMA_ARGS=(
+        -numa "node,nodeid=0,cpus=0-1,memdev=m0$i0"
+        -numa "node,nodeid=1,cpus=2-3,memdev=m1$i1"
+        -numa "node,nodeid=2,memdev=m2$i2"
+    )
+}
 if [ "${VM_MACHINE:-plain}" = tiered ]; then
     . "$(dirname "$0")/machine-tiered.sh"
+else
+    three_nodes 1024
 fi
 args=(
     -accel "$VM_ACCEL" -cpu max -smp 4 -nographic -no-reboot -nic none "${MACHINE_ARGS[@]}"

@@ -1,23 +1,14 @@
 # tests/vm/machine-tiered.sh (sourced by boot.sh when VM_MACHINE=tiered): owns the tiered machine's
 # NUMA layout. The same three nodes as the plain machine (node 0: CPUs 0-1, node 1: CPUs 2-3, node 2:
 # memory only, hanging off node 0), node 0 with 512 MiB (a socket short of DRAM: pressing on it with a
-# second process takes seconds under TCG, not a minute) and 1 GiB on the others, plus an ACPI HMAT (QEMU's hmat=on) that declares a latency and a
-# bandwidth for every initiator/target pair: local DRAM 80 ns / 40 GB/s, the other socket 130 ns /
-# 20 GB/s, the memory-only node 250 ns / 10 GB/s from node 0 and 280 ns / 8 GB/s from node 1 (a CXL
-# expander). From these Linux 6.12 computes abstract distances and puts node 2 in a lower memory tier.
-# Sets MACHINE_ARGS, MEM_ARGS and NUMA_ARGS (arrays).
+# second process takes seconds under TCG, not a minute) and 1 GiB on the others, plus an ACPI HMAT
+# (QEMU's hmat=on) that declares a latency and a bandwidth for every initiator/target pair: local DRAM
+# 80 ns / 40 GB/s, the other socket 130 ns / 20 GB/s, the memory-only node 250 ns / 10 GB/s from
+# node 0 and 280 ns / 8 GB/s from node 1 (a CXL expander). From these Linux 6.12 computes abstract
+# distances and puts node 2 in a lower memory tier.
+# Sets MACHINE_ARGS, MEM_ARGS and NUMA_ARGS (arrays; the nodes through boot.sh's three_nodes).
 MACHINE_ARGS=(-machine pc,hmat=on)
-MEM_ARGS=(
-    -m 2560M
-    -object memory-backend-ram,size=512M,id=m0
-    -object memory-backend-ram,size=1G,id=m1
-    -object memory-backend-ram,size=1G,id=m2
-)
-NUMA_ARGS=(
-    -numa node,nodeid=0,cpus=0-1,memdev=m0,initiator=0
-    -numa node,nodeid=1,cpus=2-3,memdev=m1,initiator=1
-    -numa node,nodeid=2,memdev=m2,initiator=0
-)
+three_nodes 512 hmat
 # hmat_pair INITIATOR TARGET LATENCY_NS BANDWIDTH
 hmat_pair() {
     NUMA_ARGS+=(

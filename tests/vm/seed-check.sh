@@ -1,22 +1,13 @@
-#!/usr/bin/env bash
-# tests/vm/seed-check.sh: owns the host-side assertions of the seed scenario (tests/vm/guest/seed.sh):
-# from the guest's "VM-SEED unbound|bound <json>" lines, checks that node 1 carries the experiment,
-# that its change is explained to within 5% in the touch and release phases, that node 0's movement
-# is attributed in every phase, and the difference the watchdog's own binding makes; then prints the
-# attribution tables of both runs. One line per check, "vm: seed-... ok|FAILED"; the counts of passed
-# and failed checks go to COUNTS_FILE ("OK BAD").
-#   usage: tests/vm/seed-check.sh MARKS_FILE COUNTS_FILE
-set -euo pipefail
-MARKS=$1
-COUNTS=$2
-ok=0
-bad=0
-echo "0 1" > "$COUNTS"
-
-seed_json() { sed -n "s/^VM-SEED $1 //p" "$MARKS" | tail -n 1; }
+# tests/vm/seed-check.sh (sourced by tests/vm/run.sh, after tests/lib.sh): owns the host-side
+# assertions of the seed scenario (tests/vm/guest/seed.sh): from the guest's "VM-SEED unbound|bound
+# <json>" lines, checks that node 1 carries the experiment, that its change is explained to within 5% in
+# the touch and release phases, that node 0's movement is attributed in every phase, and the difference
+# the watchdog's own binding makes; then prints the attribution tables of both runs.
+#   seed_check MARKS_FILE LABEL: one result per check ("ok - LABEL: seed-attribution-..."), the tables
+#   prefixed with LABEL; fails when a check failed.
 
 # Every check prints one message per failed assertion; none means the check passed.
-COMMON='
+SEED_COMMON='
 def abs: if . < 0 then -. else . end;
 def cell($p; $n): .attribution.phases[$p][$n];
 def fail($cond; $msg): if $cond then empty else $msg end;
@@ -49,7 +40,7 @@ def fail($cond; $msg): if $cond then empty else $msg end;
   fail([.diagnosis[] | select((.text | length) == 0)] == []; "a diagnosis without text")
 '
 # The watchdog unbound: default policy, and every node outside [1] holding its anonymous pages named.
-UNBOUND='
+SEED_UNBOUND='
 def fail($cond; $msg): if $cond then empty else $msg end;
 fail(.guest.watchdog_policy == "default" and .attribution.parent.policy == "default";
      "the watchdog policy is not default: \(.guest.watchdog_policy)"),
@@ -59,7 +50,7 @@ fail(([.attribution.parent.anon | to_entries[] | select(.key != "1" and .value >
 fail((.guest.watchdog_anon_pages[0] + .guest.watchdog_anon_pages[2]) > 0;
      "the unbound watchdog has no anonymous page outside node 1: \(.guest.watchdog_anon_pages)")
 '
-BOUND='
+SEED_BOUND='
 def fail($cond; $msg): if $cond then empty else $msg end;
 fail(.guest.watchdog_policy == "bind:1" and .attribution.parent.policy == "bind:1";
      "the watchdog policy is not bind:1: \(.guest.watchdog_policy)"),
@@ -69,20 +60,19 @@ fail((.attribution.parent.anon["0"] // 0) == 0 and (.attribution.parent.anon["2"
 fail([.diagnosis[] | select(.reason == "parent_unbound")] == []; "parent_unbound although bound: \(.diagnosis)")
 '
 
-result() {
-    if [ -z "$2" ]; then
-        echo "vm: $1 ok"
-        ok=$((ok + 1))
-    else
-        echo "vm: $1 FAILED"
-        sed 's/^/vm:   /' <<<"$2"
-        bad=$((bad + 1))
+# seed_result LABEL NAME MESSAGES: ok when there is no message, else not ok with the messages.
+seed_result() {
+    if [ -z "$3" ]; then ok "$1: $2"; else
+        fail "$1: $2"
+        sed "s/^/$1:   /" <<<"$3"
     fi
 }
 
-# table MODE JSON: the attribution of nodes 0 and 1, phase by phase, in KiB.
-table() {
-    echo "vm: seed, watchdog $1 (pid $(jq -r .guest.watchdog_pid <<<"$2"), policy $(jq -r .guest.watchdog_policy <<<"$2")), KiB:"
+# seed_table LABEL MODE JSON: the attribution of nodes 0 and 1, phase by phase, in KiB.
+seed_table() {
+    local label=$1
+    shift
+    echo "$label: seed, watchdog $1 (pid $(jq -r .guest.watchdog_pid <<<"$2"), policy $(jq -r .guest.watchdog_policy <<<"$2")), KiB:"
     jq -r '
         def k: (. // 0) / 1024 | round;
         ["phase", "node", "used", "AnonPages", "FilePages", "PageTables", "KernelStack", "Slab", "uncounted",
@@ -94,31 +84,33 @@ table() {
             ($c.shares.experiment | k), ($c.shares.process_other | k), ($c.shares.process_page_tables | k),
             ($c.shares.parent | k), ($c.unexplained | k),
             (if $c.unexplained_pct == null then "-" else ($c.unexplained_pct * 10 | round / 10 | tostring) + "%" end)])
-        | @tsv' <<<"$2" | awk -F'\t' '{ printf "vm:   %-8s %4s %9s %9s %9s %10s %11s %6s %9s %10s %10s %7s %6s %11s %6s\n",
-                                           $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 }'
-    jq -r '"vm:   parent (the watchdog) anonymous bytes by node: \(.attribution.parent.anon | tojson)",
-           "vm:   used memory by node (bytes), from before the watchdog started to after the call: " +
+        | @tsv' <<<"$2" | awk -F'\t' -v l="$label" '{ printf l ":   %-8s %4s %9s %9s %9s %10s %11s %6s %9s %10s %10s %7s %6s %11s %6s\n",
+                                            $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 }'
+    jq -r --arg l "$label" '"\($l):   parent (the watchdog) anonymous bytes by node: \(.attribution.parent.anon | tojson)",
+           "\($l):   used memory by node (bytes), from before the watchdog started to after the call: " +
            ([.guest.used_before_watchdog, .guest.used_after_call] | transpose | to_entries
             | map("\(.key): \(.value[1] - .value[0] | if . >= 0 then "+" else "" end)\(.value[1] - .value[0])") | join(", ")),
-           "vm:   numastat node 0 \(.attribution.numastat["0"] | tojson)",
-           "vm:   numastat node 1 \(.attribution.numastat["1"] | tojson)",
-           (.diagnosis[] | "vm:   diagnosis \(.reason) node \(.node): \(.text)")' <<<"$2"
+           "\($l):   numastat node 0 \(.attribution.numastat["0"] | tojson)",
+           "\($l):   numastat node 1 \(.attribution.numastat["1"] | tojson)",
+           (.diagnosis[] | "\($l):   diagnosis \(.reason) node \(.node): \(.text)")' <<<"$2"
 }
 
-declare -A JSON=()
-for mode in unbound bound; do
-    JSON[$mode]=$(seed_json "$mode")
-    if [ -z "${JSON[$mode]}" ]; then
-        result "seed-attribution-$mode" "no VM-SEED $mode line in the console"
-        continue
-    fi
-    extra=$UNBOUND
-    [ "$mode" = bound ] && extra=$BOUND
-    msgs=$(jq -r "($COMMON), ($extra)" <<<"${JSON[$mode]}" 2>&1) || msgs="jq failed: $msgs"
-    result "seed-attribution-$mode" "$msgs"
-done
-for mode in unbound bound; do
-    [ -z "${JSON[$mode]}" ] || table "$mode" "${JSON[$mode]}"
-done
-echo "$ok $bad" > "$COUNTS"
-[ "$bad" = 0 ]
+seed_check() {
+    local marks=$1 label=$2 mode extra msgs before=$FAILED
+    local -A json=()
+    for mode in unbound bound; do
+        json[$mode]=$(sed -n "s/^VM-SEED $mode //p" "$marks" | tail -n 1)
+        if [ -z "${json[$mode]}" ]; then
+            seed_result "$label" "seed-attribution-$mode" "no VM-SEED $mode line in the console"
+            continue
+        fi
+        extra=$SEED_UNBOUND
+        [ "$mode" = bound ] && extra=$SEED_BOUND
+        msgs=$(jq -r "($SEED_COMMON), ($extra)" <<<"${json[$mode]}" 2>&1) || msgs="jq failed: $msgs"
+        seed_result "$label" "seed-attribution-$mode" "$msgs"
+    done
+    for mode in unbound bound; do
+        [ -z "${json[$mode]}" ] || seed_table "$label" "$mode" "${json[$mode]}"
+    done
+    [ "$FAILED" = "$before" ]
+}

@@ -84,8 +84,7 @@ case_topology() {
 case_server_topology() {
     begin_case server-topology
     if start_server; then
-        CODE=$(curl -sS -m 30 -o "$BODY" -w '%{http_code}' "$BASE/topology" 2>/tmp/curl.err) || CODE=000
-        expect "HTTP 200 (got $CODE)" code_is 200
+        get_topology
         jexpect "node_ids [0,1,2]" '.node_ids == [0,1,2]'
         jexpect "node 2 without CPUs" '[.nodes[] | select(.node == 2) | .n_cpus] == [0]'
         jexpect "CPUs 0-1 on node 0, 2-3 on node 1" '[.nodes[] | .cpus] | .[0:2] == ["0-1","2-3"]'
@@ -100,19 +99,23 @@ case_server_topology() {
 
 PLACEMENT='"placement \(.placement.per_node | tojson)"'
 
-# --membind K: every page on K, by the answer and by numa_maps.
-case_bind() {
-    JK=$1
-    begin_case "membind-$JK"
-    if start_server numactl --membind "$JK"; then
-        held_request "$Q" "$PAGES"
+# on_one_node NAME K QUERY CHECKS [SERVER_PREFIX...]: a case whose every page must land on node K, by
+# the answer and by numa_maps read during the hold, with the server run under SERVER_PREFIX (e.g.
+# numactl --membind K). CHECKS names a function that queues the case's own jexpects; SUMMARY_EXTRA
+# (jq string text) is appended to the case's summary.
+on_one_node() {
+    local name=$1 query=$3 checks=$4
+    JK=$2
+    shift 4
+    begin_case "$name"
+    if start_server "$@"; then
+        held_request "$query" "$PAGES"
         expect "HTTP 200 (got $CODE)" code_is 200
         json_all_on
-        json_deltas_on
-        jexpect "process.policy bind [$JK]" '.process.policy == "bind" and .process.policy_nodes == [$k | tonumber]'
+        "$checks"
         nm_all_on "$JK"
         json_matches_nm
-        jrun "$PLACEMENT"' + " numa_maps '"$NM_TEXT"' deltas.total \(.deltas.total | tojson)"'
+        jrun "$PLACEMENT"' + " numa_maps '"$NM_TEXT${SUMMARY_EXTRA:-}"'"'
     else
         ERRS="server did not start"
     fi
@@ -120,23 +123,19 @@ case_bind() {
     end_case "$JSUM"
 }
 
-case_preferred() {
-    JK=2
-    begin_case preferred-2
-    if start_server numactl --preferred 2; then
-        held_request "$Q" "$PAGES"
-        expect "HTTP 200 (got $CODE)" code_is 200
-        json_all_on
-        jexpect "process.policy preferred" '.process.policy | test("prefer")'
-        nm_all_on 2
-        json_matches_nm
-        jrun "$PLACEMENT"' + " numa_maps '"$NM_TEXT"'"'
-    else
-        ERRS="server did not start"
-    fi
-    stop_server
-    end_case "$JSUM"
+# --membind K: every page on K, with the node's MemFree deltas.
+bind_checks() {
+    json_deltas_on
+    jexpect "process.policy bind [$JK]" '.process.policy == "bind" and .process.policy_nodes == [$k | tonumber]'
 }
+case_bind() {
+    SUMMARY_EXTRA=' deltas.total \(.deltas.total | tojson)' on_one_node "membind-$1" "$1" "$Q" bind_checks \
+        numactl --membind "$1"
+}
+
+# --preferred 2: every page on node 2 (it has room).
+preferred_checks() { jexpect "process.policy preferred" '.process.policy | test("prefer")'; }
+case_preferred() { on_one_node preferred-2 2 "$Q" preferred_checks numactl --preferred 2; }
 
 # Shares of each node between 28.3% and 38.3% (an even split +- 5 points).
 share_ok() { [ "$(($1 * 1000 / $2))" -ge 283 ] && [ "$(($1 * 1000 / $2))" -le 383 ]; }
@@ -169,24 +168,11 @@ case_interleave() {
 }
 
 # Process policy default, the request asks libnuma for node 2.
-case_libnuma() {
-    JK=2
-    begin_case libnuma-node-2
-    if start_server; then
-        held_request "$Q&alloc=libnuma&node=2" "$PAGES"
-        expect "HTTP 200 (got $CODE)" code_is 200
-        json_all_on
-        jexpect "process.policy default" '.process.policy == "default"'
-        jexpect "placement.policy_nodes [2]" '.placement.policy_nodes == [2]'
-        nm_all_on 2
-        json_matches_nm
-        jrun "$PLACEMENT"' + " numa_maps '"$NM_TEXT"'"'
-    else
-        ERRS="server did not start"
-    fi
-    stop_server
-    end_case "$JSUM"
+libnuma_checks() {
+    jexpect "process.policy default" '.process.policy == "default"'
+    jexpect "placement.policy_nodes [2]" '.placement.policy_nodes == [2]'
 }
+case_libnuma() { on_one_node libnuma-node-2 2 "$Q&alloc=libnuma&node=2" libnuma_checks; }
 
 # error_json WHAT: a 4xx with {"error": "..."}; JSUM: "<code> <error>".
 error_json() {

@@ -57,6 +57,12 @@ request() {
     CODE=$(curl -sS -m 60 -o "$BODY" -w '%{http_code}' "${post[@]}" "$BASE/?$1" 2>/tmp/curl.err) || CODE=000
 }
 
+# get_topology: GET /topology into $BODY, $CODE; the case expects a 200.
+get_topology() {
+    CODE=$(curl -sS -m 30 -o "$BODY" -w '%{http_code}' "$BASE/topology" 2>/tmp/curl.err) || CODE=000
+    expect "HTTP 200 (got $CODE)" code_is 200
+}
+
 # anon_pages PID: the pages per node (0..NODES-1) of PID's mappings that are not file-backed.
 anon_pages() {
     awk -v nodes="$NODES" '!/ file=/ {

@@ -19,8 +19,7 @@ node_free_kb() { awk '$3 == "MemFree:" { print $4 }' "/sys/devices/system/node/n
 case_tier_topology() {
     begin_case tier-topology
     if start_server; then
-        CODE=$(curl -sS -m 30 -o "$BODY" -w '%{http_code}' "$BASE/topology" 2>/tmp/curl.err) || CODE=000
-        expect "HTTP 200 (got $CODE)" code_is 200
+        get_topology
         jexpect "two tiers: [0,1] rank 0, [2] rank 1" \
             '[.tiering.memory_tiers[] | [.rank, .nodes]] == [[0,[0,1]],[1,[2]]]'
         jexpect "node 2's tier id above nodes 0-1's" '.nodes[2].memory_tier > .nodes[0].memory_tier'
@@ -226,8 +225,7 @@ case_tier_absent() {
     begin_case tier-absent
     local e1=""
     if start_server; then
-        CODE=$(curl -sS -m 30 -o "$BODY" -w '%{http_code}' "$BASE/topology" 2>/tmp/curl.err) || CODE=000
-        expect "HTTP 200 (got $CODE)" code_is 200
+        get_topology
         jexpect "weighted interleave absent: Linux 6.9" '.tiering.absent.weighted_interleave | test("6\\.9")'
         jexpect "HMAT absent, said why" '.tiering.hmat == false and (.tiering.absent.hmat | test("HMAT"))'
         jexpect "per node: hmat null with a reason" '[.nodes[] | .hmat == null and (.absent.hmat | length > 0)] | all'

@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# tests/vm/test.sh: owns `make vm-test`. Fetches both kernels (cached): Debian 12's 6.1 for the plain
+# tests/vm/run.sh: owns `make vm-test`. Fetches both kernels (cached): Debian 12's 6.1 for the plain
 # 3-node machine and bookworm-backports' 6.12 for the tiered one (an HMAT, machine-tiered.sh), builds
 # the initramfs around the server once, and boots both guests at the same time, each with its plan on
 # its kernel command line (vmcases=, in order): the cases below on both kernels, the tiered-memory
 # cases (guest/tiers.sh) on 6.12, what is absent and why on 6.1. Each console is judged against its
 # plan: every planned case must report exactly once and pass, nothing unplanned may report, and the
 # guest must finish with rc=0; tests/vm/seed-check.sh then asserts the seed scenario's attribution.
-# Prints one line per case, prefixed with the kernel, the wall time, and ends with "N passed, N failed".
-#   usage: tests/vm/test.sh SERVER_BINARY | tests/vm/test.sh --topology-only
+# Prints one line per case ("ok - vm[KERNEL]: ..." or "not ok - ..."), the wall time, and ends with
+# "vm-test: N passed, N failed".
+#   usage: tests/vm/run.sh SERVER_BINARY | tests/vm/run.sh --topology-only
 #   env: VM_PROFILES ("6.1 6.12", the default, or one of them), VM_TIMEOUT (per guest, seconds)
 # The consoles are kept in build/vm/console-test-6.1.log and build/vm/console-test-6.12.log.
 set -euo pipefail
 t0=$(date +%s%N)
 cd "$(dirname "$0")/../.."
+# shellcheck source=../lib.sh
+. tests/lib.sh
+# shellcheck source=seed-check.sh
+. tests/vm/seed-check.sh
 VM_DIR=build/vm
 mkdir -p "$VM_DIR"
-SERVER=${1:?usage: tests/vm/test.sh SERVER_BINARY | --topology-only}
+SERVER=${1:?usage: tests/vm/run.sh SERVER_BINARY | --topology-only}
 # The plan. Every case but topology runs the server, the seed cases behind the real of-watchdog
 # (guest/seed.sh; seed-check.sh asserts their attribution here); all of them must pass.
 BASE=(topology server-topology membind-1 membind-2 preferred-2 interleave-0-1-2 libnuma-node-2
@@ -58,13 +63,12 @@ for p in $VM_PROFILES; do
 done
 for p in $VM_PROFILES; do wait "${PID[$p]}" || true; done
 
-total_ok=0
-total_bad=0
 failed=0
-# judge P: guest P's console against its plan; adds to total_ok/total_bad, failed=1 on a failure.
+# judge P: guest P's console against its plan: one result per planned case and per seed check, and a
+# failure for anything else wrong with the guest's run; failed=1 on a failure.
 judge() {
     local p=$1 LOG=$VM_DIR/console-test-$1.log MARKS=$VM_DIR/console-test-$1.marks
-    local rc name status rest c ok=0 bad=0 missing=0 seed_ok=0 seed_bad=0 pfailed=0 guest_plan end_rc
+    local rc name status rest c passed=0 bad=0 missing=0 pfailed=0 guest_plan end_rc failed_before=$FAILED
     local -a cases
     read -r -a cases <<<"${PLAN[$p]}"
     local -A seen=()
@@ -74,31 +78,30 @@ judge() {
     for c in "${cases[@]}"; do seen[$c]=0; done
     while read -r _ name status rest; do
         if [ -z "$name" ] || [ -z "${seen[$name]+x}" ]; then
-            echo "vm[$p]: '$name': reported, but not in the plan FAILED"
+            fail "vm[$p]: '$name': reported, but not in the plan"
             bad=$((bad + 1))
             continue
         fi
         seen[$name]=$((seen[$name] + 1))
         if [ "${seen[$name]}" -gt 1 ]; then
-            echo "vm[$p]: $name: reported more than once FAILED"
+            fail "vm[$p]: $name: reported more than once"
             bad=$((bad + 1))
         elif [ "$status" = ok ]; then
-            echo "vm[$p]: $name $rest ok"
-            ok=$((ok + 1))
+            ok "vm[$p]: $name $rest"
+            passed=$((passed + 1))
         else
-            echo "vm[$p]: $name $rest FAILED"
+            fail "vm[$p]: $name $rest"
             bad=$((bad + 1))
         fi
     done < <(grep '^VM-RESULT ' "$MARKS" || true)
     for c in "${cases[@]}"; do
         if [ "${seen[$c]}" = 0 ]; then
-            echo "vm[$p]: $c: never reported FAILED"
+            fail "vm[$p]: $c: never reported"
             missing=$((missing + 1))
         fi
     done
     if [ "$SEED" = 1 ]; then
-        tests/vm/seed-check.sh "$MARKS" "$VM_DIR/seed-$p.counts" | sed "s/^vm: /vm[$p]: /" || pfailed=1
-        read -r seed_ok seed_bad < "$VM_DIR/seed-$p.counts"
+        seed_check "$MARKS" "vm[$p]" || pfailed=1
     fi
     guest_plan=$(sed -n 's/^VM-PLAN //p' "$MARKS" | tail -n 1)
     if [ "$guest_plan" != "${#cases[@]} ${PLAN[$p]}" ]; then
@@ -113,8 +116,8 @@ judge() {
         echo "vm[$p]: the guest's cases ended with rc=$end_rc"
         pfailed=1
     fi
-    if [ "$ok" != "${#cases[@]}" ] || [ "$bad" != 0 ] || [ "$missing" != 0 ]; then
-        echo "vm[$p]: ${ok} of ${#cases[@]} planned cases passed, $bad failed, $missing never reported"
+    if [ "$passed" != "${#cases[@]}" ] || [ "$bad" != 0 ] || [ "$missing" != 0 ]; then
+        echo "vm[$p]: ${passed} of ${#cases[@]} planned cases passed, $bad failed, $missing never reported"
         pfailed=1
     fi
     if [ "$pfailed" = 1 ]; then
@@ -122,15 +125,13 @@ judge() {
         tail -n 80 "$LOG" | sed 's/^/  | /'
         echo
     fi
-    local nfail=$((bad + missing + seed_bad))
-    [ "$pfailed" = 0 ] || [ "$nfail" -gt 0 ] || nfail=1
-    total_ok=$((total_ok + ok + seed_ok))
-    total_bad=$((total_bad + nfail))
+    # A guest that failed without a failed result (its plan, its end) counts one failure.
+    [ "$pfailed" = 0 ] || [ "$FAILED" -gt "$failed_before" ] || fail "vm[$p]: the guest's run (see above)"
     [ "$pfailed" = 0 ] || failed=1
 }
 for p in $VM_PROFILES; do judge "$p"; done
 t1=$(date +%s%N)
 ms=$(((t1 - t0) / 1000000))
 printf 'vm-test: wall time %d.%03d s (%s)\n' $((ms / 1000)) $((ms % 1000)) "$VM_PROFILES"
-echo "$total_ok passed, $total_bad failed"
+summary vm-test || failed=1
 exit "$failed"
