@@ -30,14 +30,16 @@ plot outdir."/experiment.dat" using 2:3:4:xtic(1) title "4 KiB pages", \
 
 # 2. accounting overhead: share of timings.total_s spent outside allocate + touch (medians)
 set output pngdir."/accounting.png"
-set title "test-numa-function: accounting as a share of timings.total_s (medians)"
+set title "test-numa-function, default placement: accounting as a share of timings.total_s (medians)"
 set ylabel "share of total_s (%)"
-set xlabel "page size"
+set xlabel "where, page size"
+set key below
 set style histogram clustered gap 2
 plot outdir."/accounting.dat" using ($3/($2+$3+$4+$5+$6)*100):xtic(1) title "placement (placement_s)", \
      "" using ($4/($2+$3+$4+$5+$6)*100) title "cross-check (cross_check_s)", \
-     "" using ($5/($2+$3+$4+$5+$6)*100) title "MemFree snapshots (meminfo_s)", \
+     "" using ($5/($2+$3+$4+$5+$6)*100) title "snapshots (meminfo_s + attribution.snapshot_s)", \
      "" using ($6/($2+$3+$4+$5+$6)*100) title "rest of total_s"
+set key inside top left
 }
 
 if (have_http) {

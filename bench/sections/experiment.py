@@ -6,6 +6,7 @@ import statistics
 import subprocess
 import time
 
+from . import accounting
 from .proc import BENCH, CMD_TIMEOUT, PYTHON, STOP_WAIT, Server, log, read_text, run, show
 from .stats import fmt, fmt_s, mib_text, paired, ratio, summary, three, write_dat
 
@@ -127,12 +128,13 @@ def measure(ctx):
     py_thp_out, py_thp_wall = run(cont["py-4k"][1], env=py_thp_env)
     py_thp = json.loads(py_thp_out)
     py_thp["wall_s"] = py_thp_wall
+    acct = accounting.measure(ctx, fn.url, "host")     # section 2's host rows, the same server
     fn.stop()
     cmds = {k: show(v[1], v[2]) for k, v in cont.items()}
     cmds["py-thp-tunable"] = show(cont["py-4k"][1], py_thp_env)
     return {"samples": samples, "commands": cmds, "server": fn.command(), "fn_huge": fn_huge,
             "rounds": done, "seconds": time.perf_counter() - start, "cold_thp": cold_thp,
-            "py_thp": py_thp, "thp_probe_cmd": show(probe)}
+            "py_thp": py_thp, "thp_probe_cmd": show(probe), "acct": acct}
 
 
 def stats(exp, knobs):

@@ -17,6 +17,7 @@ TABLE = {
     "BENCH_WRK_ROUNDS": (2, 1, 1, 10),
     "BENCH_COLD_REPS": (20, 3, 1, 200),
     "BENCH_CT_REPS": (5, 2, 1, 50),
+    "BENCH_ACCT_REPS": (3, 1, 1, 50),
     "BENCH_PORT_BASE": (18080, 18080, 1024, 60000),
 }
 

@@ -28,7 +28,7 @@ def write(data, knobs, wall_total, path):
     machine.render(a, data["facts"])
     if data.get("exp"):
         experiment.render(a, data["exp"], data["facts"], knobs)
-        accounting.render(a, data["exp"])
+        accounting.render(a, data["exp"], data.get("watchdog"))
     if data.get("http"):
         httprt.render(a, data["http"], data["facts"], knobs)
     if data.get("cold"):
@@ -52,7 +52,7 @@ def plots(data, knobs, out_dir, png_dir):
     """Each section's data files, then gnuplot with the flags of the sections that ran."""
     if data.get("exp"):
         experiment.write_plot_data(out_dir, data["exp"], knobs)
-        accounting.write_plot_data(out_dir, data["exp"])
+        accounting.write_plot_data(out_dir, data["exp"], data.get("watchdog"))
     if data.get("http"):
         httprt.write_plot_data(out_dir, data["http"])
     if data.get("cold"):

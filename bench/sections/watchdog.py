@@ -6,7 +6,7 @@ import os
 import subprocess
 import time
 
-from . import httprt, images
+from . import accounting, httprt, images
 from .proc import get_status, log, port_free_or_die, run, show
 from .stats import best, fmt, fmt_s, ratio, summary, three, write_dat
 
@@ -30,15 +30,16 @@ SHORT = {"sample-function": "C sample", "test-numa-function": "C test-numa", "go
 class Container:
     """One `docker run -d` of an image, its port published on 127.0.0.1; removed by stop()."""
 
-    def __init__(self, ctx, image, label, port, env=None):
+    def __init__(self, ctx, image, label, port, env=None, cmd=None):
         self.ctx, self.image, self.port, self.env = ctx, image, port, dict(env or {})
+        self.cmd = list(cmd or [])      # the image's command replaced (the watchdog not started)
         self.name = f"c-debian-numa-bench-{os.getpid()}-{label}"
         self.url = f"http://127.0.0.1:{port}"
 
     def argv(self, name=None):
         envs = [x for k, v in self.env.items() for x in ("-e", f"{k}={v}")]
         return (["docker", "run", "-d", "--name", name or self.name, "--cap-add", "SYS_NICE",
-                 "-p", f"127.0.0.1:{self.port}:8080"] + envs + [self.image])
+                 "-p", f"127.0.0.1:{self.port}:8080"] + envs + [self.image] + self.cmd)
 
     def command(self):
         return show(self.argv("NAME"))
@@ -120,6 +121,27 @@ def experiment_part(ctx, imgs, base):
     return {"samples": samples, "commands": commands}
 
 
+def accounting_part(ctx, imgs, base):
+    """Section 2's container rows: the test-numa-function image behind the watchdog, and its server
+    alone (fprocess as the container's command, listening on the published port)."""
+    img = imgs["test-numa-function"]
+    wd = Container(ctx, img, "acct-watchdog", base, EXP_ENV)
+    alone = Container(ctx, img, "acct-alone", base + 1, {"FN_ADDR": "0.0.0.0", "FN_PORT": "8080"},
+                      cmd=["numactl", "--membind", "0", "/home/app/server"])
+    out = {"containers": {}}
+    for where, c in (("watchdog", wd), ("alone", alone)):
+        c.start()
+        try:
+            c.wait_200("/_/ready", time.perf_counter())
+            run(["curl", "-sS", "--fail-with-body", "--max-time", "60",
+                 f"{c.url}/?iterations=10&chunk_mb={ctx.knobs.chunk_mb}"])
+            out[where] = accounting.measure(ctx, c.url, where)
+            out["containers"][where] = c.command()
+        finally:
+            c.stop()
+    return out
+
+
 def start_part(ctx, imgs, base):
     """Container start to the first 200, images in rotated order."""
     res = {label: {"run_ms": [], "first_ms": [], "path": path} for label, path in START}
@@ -146,8 +168,10 @@ def measure(ctx):
     base = ctx.knobs.port_base + 1000
     http = http_part(ctx, imgs, base)
     exp = experiment_part(ctx, imgs, base + 10)
+    acct = accounting_part(ctx, imgs, base + 15)
     start = start_part(ctx, imgs, base + 20)
-    return {"images": imgs, "how": how, "openfaas": tl, "sizes": sizes, "http": http, "exp": exp, "start": start}
+    return {"images": imgs, "how": how, "openfaas": tl, "sizes": sizes, "http": http, "exp": exp,
+            "acct": acct, "start": start}
 
 
 def mb(n):

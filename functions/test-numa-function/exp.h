@@ -23,6 +23,9 @@ struct exp_params {
     bool touch;             /* default true */
     bool thp;               /* default false */
     int64_t hold_ms;        /* 0..60000, default 0 */
+    bool placement_full;    /* placement=full: every page asked; default sample (numa_maps counts) */
+    int64_t sample;         /* 0..CDN_PLACE_SAMPLE_MAX random pages cross-checked, default CDN_PLACE_SAMPLE_DEFAULT */
+    int64_t seed;           /* the sample's seed; -1 (default): drawn from the clock at the run */
     struct exp_tier_params tier;    /* policy, nodes, migrate_to, resample_ms, measure, sweep */
 };
 
@@ -82,6 +85,12 @@ struct exp_result {
     struct cdn_place_result placement;
     struct cdn_place_result cross_check;
     bool have_cross_check;
+    bool agrees;                        /* placement and cross_check agree (README: the rule) */
+    struct place_sample_info {          /* placement=sample: what was drawn */
+        bool drawn;
+        uint64_t seed, digest;
+        int64_t per_chunk, random;
+    } sample;
     struct cdn_proc_policy policy_after;    /* read back on the running thread */
     struct attrib_snaps attrib;         /* node counters and processes at each phase point */
     struct exp_migration migration;     /* migrate_to */
@@ -89,6 +98,8 @@ struct exp_result {
     struct exp_resample resample;       /* resample_ms */
     struct cdn_addr_policy chunk_policy;    /* the first chunk's, read back (get_mempolicy(MPOL_F_ADDR)) */
     double allocate_s, touch_s, placement_s, cross_check_s, meminfo_s, total_s;
+    double numa_maps_read_s;            /* the shared read after the touch: counted in placement_s
+                                         * (placement=sample) or cross_check_s (full) */
     double started_at, finished_at;     /* wall clock, Unix seconds */
 };
 
@@ -143,7 +154,14 @@ int exp_chunks_alloc(const struct exp_plan *plan, struct exp_chunks *c, char err
 void exp_chunks_touch(const struct exp_chunks *c);
 /* The ranges to locate (malloc'd, *n of them): the arena's one span, or every chunk's pages. */
 struct cdn_place_range *exp_chunks_ranges(const struct exp_chunks *c, size_t *n, char err[CDN_ERR_LEN]);
+/* Every chunk's pages, one range per chunk (malloc'd, *n of them). */
+struct cdn_place_range *exp_chunks_each(const struct exp_chunks *c, size_t *n, char err[CDN_ERR_LEN]);
 void exp_chunks_release(const struct exp_plan *plan, struct exp_chunks *c);
+/* exp_locate.c. Counts the touched pages per node into res->placement and cross-checks them
+ * (placement=sample or full), numa_maps from the text read after the touch (read again if its
+ * buf is NULL). 0, or 500 with err. */
+int exp_locate(const struct exp_plan *plan, const struct exp_chunks *c, const struct cdn_text *numa_maps,
+               struct exp_result *res, char err[CDN_ERR_LEN]);
 /* err for a refused policy call (names CAP_SYS_NICE for EPERM); returns 422 for EINVAL, else 500. */
 int exp_policy_error(char err[CDN_ERR_LEN], int e, const char *what);
 

@@ -184,6 +184,17 @@ struct cdn_place_range *exp_chunks_ranges(const struct exp_chunks *c, size_t *n,
     return r;
 }
 
+struct cdn_place_range *exp_chunks_each(const struct exp_chunks *c, size_t *n, char err[CDN_ERR_LEN])
+{
+    struct cdn_place_range *r = malloc((c->n ? (size_t)c->n : 1) * sizeof *r);
+    if (!r)
+        return cdn_err(err, ENOMEM, "page ranges of %lld chunks", (long long)c->n), NULL;
+    for (int64_t i = 0; i < c->n; i++)
+        r[i] = c->chunk[i].pages;
+    *n = (size_t)c->n;
+    return r;
+}
+
 void exp_chunks_release(const struct exp_plan *plan, struct exp_chunks *c)
 {
     for (int64_t i = 0; !c->arena && i < c->n; i++) {

@@ -28,11 +28,12 @@ struct attrib_snaps {
 };
 
 /* Reads the kernel: node counters, /proc/self (the chunks' pages told apart) and /proc/PPID.
- * chunks is NULL before allocating and after releasing. Fails (500) only when the node counters
- * cannot be read. */
+ * chunks is NULL before allocating and after releasing; self_numa_maps, when not NULL and read,
+ * is this process's numa_maps already read (else it is read here). Fails (500) only when the node
+ * counters cannot be read. */
 struct exp_chunks;
 int exp_attrib_snap(struct attrib_snaps *s, enum attrib_at at, const struct exp_chunks *chunks,
-                    char err[CDN_ERR_LEN]);
+                    const struct cdn_text *self_numa_maps, char err[CDN_ERR_LEN]);
 
 /* Besides the snapshots, what the arithmetic and the diagnosis look at. */
 struct attrib_context {

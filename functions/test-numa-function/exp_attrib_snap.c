@@ -1,6 +1,8 @@
 /* exp_attrib_snap.c: the run stage's half of the attribution: at each phase point, the node
  * counters (nodestat), this process's pages with the experiment's ranges told apart, and its
- * parent's pages (procstat of /proc/PPID). Only this file of the attribution reads the kernel. */
+ * parent's pages (procstat of /proc/PPID). Only this file of the attribution reads the kernel;
+ * after the touch, this process's numa_maps comes read already (exp_run.c shares that one read
+ * with the placement). */
 #include "exp.h"
 
 #include <errno.h>
@@ -25,7 +27,7 @@ static void read_parent(int ppid, struct cdn_procstat *out)
 }
 
 int exp_attrib_snap(struct attrib_snaps *s, enum attrib_at at, const struct exp_chunks *chunks,
-                    char err[CDN_ERR_LEN])
+                    const struct cdn_text *self_numa_maps, char err[CDN_ERR_LEN])
 {
     if ((unsigned)at >= ATTRIB_SNAPS)
         return cdn_err(err, EINVAL, "attribution snapshot %d", (int)at), 500;
@@ -39,7 +41,10 @@ int exp_attrib_snap(struct attrib_snaps *s, enum attrib_at at, const struct exp_
     int rc = cdn_nodestat_snapshot("/sys", "/proc/zoneinfo", &x->node, err);
     if (rc == 0) {
         /* Unreadable processes are not errors: their reason is kept and their shares stay unknown. */
-        cdn_procstat_read("/proc/self", ranges, n, &x->self, NULL);
+        FILE *nm = self_numa_maps && self_numa_maps->buf ? cdn_text_open(self_numa_maps, NULL) : NULL;
+        cdn_procstat_read_with("/proc/self", nm, ranges, n, &x->self, NULL);
+        if (nm)
+            fclose(nm);
         read_parent(getppid(), &x->parent);
         x->taken = true;
     }

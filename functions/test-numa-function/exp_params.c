@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum field_kind { F_INT, F_BOOL, F_ALLOC, F_NODE, F_TIER };
+enum field_kind { F_INT, F_BOOL, F_ALLOC, F_NODE, F_TIER, F_PLACEMENT };
 
 struct field {
     const char *name;
@@ -22,6 +22,9 @@ static const struct field fields[] = {
     {"touch", F_BOOL, 0, 0},
     {"thp", F_BOOL, 0, 0},
     {"hold_ms", F_INT, 0, 60000},
+    {"placement", F_PLACEMENT, 0, 0},   /* sample (default) or full */
+    {"sample", F_INT, 0, CDN_PLACE_SAMPLE_MAX},
+    {"seed", F_INT, 0, ((int64_t)1 << 53) - 1},
     {"policy", F_TIER, 0, 0},           /* the tiered-memory parameters: exp_params_tier.c */
     {"nodes", F_TIER, 0, 0},
     {"migrate_to", F_TIER, 0, 0},
@@ -30,13 +33,14 @@ static const struct field fields[] = {
     {"sweep", F_TIER, 0, 0},
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
-#define KNOWN "chunk_mb, iterations, alloc, node, touch, thp, hold_ms, policy, nodes, migrate_to, " \
-              "resample_ms, measure, sweep"
+#define KNOWN "chunk_mb, iterations, alloc, node, touch, thp, hold_ms, placement, sample, seed, " \
+              "policy, nodes, migrate_to, resample_ms, measure, sweep"
 
 void exp_params_default(struct exp_params *p)
 {
     *p = (struct exp_params){.chunk_mb = 2, .iterations = 1000, .alloc = EXP_ALLOC_MMAP,
                              .node = -1, .touch = true, .thp = false, .hold_ms = 0,
+                             .placement_full = false, .sample = CDN_PLACE_SAMPLE_DEFAULT, .seed = -1,
                              .tier = {.migrate_to = -1}};
 }
 
@@ -102,6 +106,17 @@ static int parse_alloc(struct exp_value v, enum exp_alloc *out, char err[CDN_ERR
     return 0;
 }
 
+static int parse_placement(struct exp_value v, bool *full, char err[CDN_ERR_LEN])
+{
+    const char *s = v.json ? json_string_value(v.json) : v.text;
+    if (!s)
+        return cdn_err(err, 0, "placement: expected a string");
+    if (strcmp(s, "sample") != 0 && strcmp(s, "full") != 0)
+        return cdn_err(err, 0, "placement: \"%.40s\" is not one of sample, full", s);
+    *full = strcmp(s, "full") == 0;
+    return 0;
+}
+
 static int set_field(struct exp_params *p, const struct field *f, struct exp_value v, char err[CDN_ERR_LEN])
 {
     int64_t n = 0;
@@ -121,11 +136,15 @@ static int set_field(struct exp_params *p, const struct field *f, struct exp_val
         return 0;
     case F_TIER:
         return exp_tier_param_set(&p->tier, f->name, v, err);
+    case F_PLACEMENT:
+        return parse_placement(v, &p->placement_full, err);
     case F_INT:
         if (parse_int(f, v, &n, err) != 0)
             return -1;
         if (strcmp(f->name, "chunk_mb") == 0) p->chunk_mb = n;
         else if (strcmp(f->name, "iterations") == 0) p->iterations = n;
+        else if (strcmp(f->name, "sample") == 0) p->sample = n;
+        else if (strcmp(f->name, "seed") == 0) p->seed = n;
         else p->hold_ms = n;
         return 0;
     }

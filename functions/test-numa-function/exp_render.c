@@ -3,14 +3,17 @@
  * unit-tested on fixture inputs (tests/test_exp_render.c). */
 #include "exp.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static json_t *params_json(const struct exp_params *p)
 {
-    return json_pack("{s:I, s:I, s:s, s:o, s:b, s:b, s:I}", "chunk_mb", (json_int_t)p->chunk_mb,
+    return json_pack("{s:I, s:I, s:s, s:o, s:b, s:b, s:I, s:s, s:I, s:o}", "chunk_mb", (json_int_t)p->chunk_mb,
                      "iterations", (json_int_t)p->iterations, "alloc", exp_alloc_name(p->alloc),
                      "node", p->node >= 0 ? json_integer(p->node) : json_null(),
-                     "touch", p->touch, "thp", p->thp, "hold_ms", (json_int_t)p->hold_ms);
+                     "touch", p->touch, "thp", p->thp, "hold_ms", (json_int_t)p->hold_ms,
+                     "placement", p->placement_full ? "full" : "sample", "sample", (json_int_t)p->sample,
+                     "seed", p->seed >= 0 ? json_integer((json_int_t)p->seed) : json_null());
 }
 
 static json_t *phases_json(json_t *(*per_node)(const struct cdn_meminfo_snapshot *),
@@ -45,9 +48,34 @@ static json_t *deltas_json(const struct exp_result *r)
                      "release", cdn_meminfo_delta_json(&r->released, &r->touched));
 }
 
-static bool same_counts(const struct cdn_place_result *a, const struct cdn_place_result *b)
+/* placement=sample: what was drawn, so that the same seed draws the same pages again. */
+static json_t *sample_json(const struct exp_result *r)
 {
-    return memcmp(a->per_node, b->per_node, sizeof a->per_node) == 0;
+    if (!r->sample.drawn)
+        return json_null();
+    char digest[24];
+    snprintf(digest, sizeof digest, "%016llx", (unsigned long long)r->sample.digest);
+    return json_pack("{s:I, s:I, s:I, s:s}", "seed", (json_int_t)r->sample.seed,
+                     "per_chunk", (json_int_t)r->sample.per_chunk, "random", (json_int_t)r->sample.random,
+                     "digest", digest);
+}
+
+static json_t *cross_check_json(const struct exp_plan *plan, const struct exp_result *r)
+{
+    if (!r->have_cross_check)
+        return json_null();
+    json_t *full = cdn_place_to_json(&r->cross_check, plan->target);
+    json_t *cc = full ? json_pack("{s:s, s:s, s:O, s:O, s:O, s:O, s:o, s:b}",
+                                  "source", cdn_place_source_name(r->cross_check.source),
+                                  "counting", cdn_place_counting_name(r->cross_check.counting),
+                                  "pages", json_object_get(full, "pages"),
+                                  "per_node", json_object_get(full, "per_node"),
+                                  "not_present", json_object_get(full, "not_present"),
+                                  "fallback_reason", json_object_get(full, "fallback_reason"),
+                                  "sample", sample_json(r), "agrees", r->agrees)
+                      : NULL;
+    json_decref(full);
+    return cc;
 }
 
 static json_t *placement_json(const struct exp_plan *plan, const struct exp_result *r)
@@ -57,16 +85,7 @@ static json_t *placement_json(const struct exp_plan *plan, const struct exp_resu
         return NULL;
     json_object_set_new(pl, "policy", json_string(plan->target_policy));
     json_object_set_new(pl, "chunk_policy", cdn_policy_addr_to_json(&r->chunk_policy));
-    json_t *cc = json_null();
-    if (r->have_cross_check) {
-        json_t *full = cdn_place_to_json(&r->cross_check, plan->target);
-        cc = full ? json_pack("{s:s, s:O, s:O, s:b}", "source", cdn_place_source_name(r->cross_check.source),
-                              "pages", json_object_get(full, "pages"),
-                              "per_node", json_object_get(full, "per_node"),
-                              "agrees", same_counts(&r->placement, &r->cross_check))
-                  : NULL;
-        json_decref(full);
-    }
+    json_t *cc = cross_check_json(plan, r);
     if (!cc || json_object_set_new(pl, "cross_check", cc) != 0) {
         json_decref(pl);
         return NULL;

@@ -1,5 +1,6 @@
 /* exp_run.c: runs a plan against the kernel: read the world, snapshot MemFree, allocate every
- * chunk (exp_alloc.c), snapshot, touch every page, snapshot, locate every page and cross-check,
+ * chunk (exp_alloc.c), snapshot, touch every page, snapshot (numa_maps read once for the snapshot
+ * and the placement), locate every page and cross-check (exp_locate.c),
  * migrate, measure and resample (exp_run_tier.c), optionally hold, release everything, snapshot. */
 #include "exp.h"
 
@@ -37,28 +38,6 @@ static int snapshot(struct cdn_meminfo_snapshot *s, struct exp_result *res, char
     return rc == 0 ? 0 : 500;
 }
 
-/* Locates every touched page, and cross-checks with a second source. */
-static int locate(const struct exp_chunks *c, struct exp_result *res, char err[CDN_ERR_LEN])
-{
-    size_t n = 0;
-    struct cdn_place_range *ranges = exp_chunks_ranges(c, &n, err);
-    if (!ranges)
-        return 500;
-    double t = cdn_now();
-    int rc = cdn_place_query(ranges, n, &res->placement, err);
-    res->placement_s = cdn_now() - t;
-    if (rc == 0) {
-        enum cdn_place_source second = res->placement.source == CDN_PLACE_NUMA_MAPS
-                                           ? CDN_PLACE_GET_MEMPOLICY : CDN_PLACE_NUMA_MAPS;
-        char e2[CDN_ERR_LEN];
-        t = cdn_now();
-        res->have_cross_check = cdn_place_query_with(second, ranges, n, &res->cross_check, e2) == 0;
-        res->cross_check_s = cdn_now() - t;
-    }
-    free(ranges);
-    return rc == 0 ? 0 : 500;
-}
-
 static void hold(int64_t ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
@@ -75,7 +54,7 @@ int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ER
     double start = cdn_now();
     int rc = snapshot(&res->before, res, err);
     if (rc == 0)
-        rc = exp_attrib_snap(&res->attrib, ATTRIB_BEFORE, NULL, err);
+        rc = exp_attrib_snap(&res->attrib, ATTRIB_BEFORE, NULL, NULL, err);
     double t = cdn_now();
     if (rc == 0)
         rc = exp_chunks_alloc(plan, &chunks, err);
@@ -84,7 +63,7 @@ int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ER
     if (rc == 0)
         rc = snapshot(&res->allocated, res, err);
     if (rc == 0)
-        rc = exp_attrib_snap(&res->attrib, ATTRIB_ALLOCATED, &chunks, err);
+        rc = exp_attrib_snap(&res->attrib, ATTRIB_ALLOCATED, &chunks, NULL, err);
     if (rc == 0 && plan->params.touch) {
         t = cdn_now();
         exp_chunks_touch(&chunks);
@@ -92,12 +71,21 @@ int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ER
     }
     if (rc == 0)
         rc = snapshot(&res->touched, res, err);
+    /* One read of numa_maps after the touch serves the attribution's snapshot and the placement
+     * (exp_locate.c); if it fails, each reads the file itself. */
+    struct cdn_text numa_maps = {NULL, 0};
+    if (rc == 0) {
+        t = cdn_now();
+        cdn_text_read("/proc/self/numa_maps", &numa_maps, NULL);
+        res->numa_maps_read_s = cdn_now() - t;
+    }
     if (rc == 0)
-        rc = exp_attrib_snap(&res->attrib, ATTRIB_TOUCHED, &chunks, err);
+        rc = exp_attrib_snap(&res->attrib, ATTRIB_TOUCHED, &chunks, &numa_maps, err);
     if (rc == 0 && cdn_policy_read("/proc/self/status", &res->policy_after, err) != 0)
         rc = 500;
     if (rc == 0)
-        rc = locate(&chunks, res, err);
+        rc = exp_locate(plan, &chunks, &numa_maps, res, err);
+    cdn_text_free(&numa_maps);
     if (rc == 0)
         rc = exp_run_tier(plan, &chunks, res, err);
     if (rc == 0 && plan->params.tier.resample_ms == 0)
@@ -106,7 +94,7 @@ int exp_run(const struct exp_plan *plan, struct exp_result *res, char err[CDN_ER
     if (rc == 0)
         rc = snapshot(&res->released, res, err);
     if (rc == 0)
-        rc = exp_attrib_snap(&res->attrib, ATTRIB_RELEASED, NULL, err);
+        rc = exp_attrib_snap(&res->attrib, ATTRIB_RELEASED, NULL, NULL, err);
     res->total_s = cdn_now() - start;
     res->finished_at = cdn_wall_now();
     return rc;

@@ -29,6 +29,16 @@ int cdn_env_int64(const char *name, int64_t def, int64_t min, int64_t max,
 int cdn_env_duration_ms(const char *name, int64_t def_ms, int64_t *out_ms,
                         char err[CDN_ERR_LEN]);
 
+/* A /proc file read whole into memory (text.c), for parsers that share one read: open it with
+ * cdn_text_open (a read-only FILE over the bytes; fclose it), release it with cdn_text_free. */
+struct cdn_text {
+    char *buf;      /* NUL-terminated; NULL before a read and after a failed one */
+    size_t len;
+};
+int cdn_text_read(const char *path, struct cdn_text *t, char err[CDN_ERR_LEN]);
+FILE *cdn_text_open(const struct cdn_text *t, char err[CDN_ERR_LEN]);
+void cdn_text_free(struct cdn_text *t);
+
 /* Clocks, in seconds: cdn_now() is monotonic (for durations), cdn_wall_now() is Unix time. */
 double cdn_now(void);
 double cdn_wall_now(void);
@@ -213,8 +223,15 @@ enum cdn_place_source {
     CDN_PLACE_NUMA_MAPS,        /* /proc/self/numa_maps, the mappings inside the ranges */
     CDN_PLACE_SOURCE_COUNT
 };
+/* How a count was made: every page asked, one page per PMD-mapped transparent huge page (its
+ * subpages share one node), per mapping (numa_maps), or a sample of pages. */
+enum cdn_place_counting {
+    CDN_PLACE_PER_PAGE = 0, CDN_PLACE_PER_HUGE_PAGE, CDN_PLACE_PER_MAPPING, CDN_PLACE_SAMPLED,
+    CDN_PLACE_COUNTING_COUNT
+};
 struct cdn_place_result {
     enum cdn_place_source source;
+    enum cdn_place_counting counting;
     int64_t pages;          /* pages asked about, in units of cdn_place_page_size() */
     int64_t per_node[CDN_MAX_NODES];
     int64_t not_present;    /* pages not faulted in (never touched) */
@@ -228,13 +245,49 @@ struct cdn_place_result {
 size_t cdn_place_page_size(void);
 const char *cdn_place_source_name(enum cdn_place_source s);
 /* Counts the node of every page in ranges, trying move_pages, then per-page
- * get_mempolicy, then numa_maps; res->source says which answered. */
+ * get_mempolicy (both asking once per huge page where cdn_place_step allows), then numa_maps;
+ * res->source and res->counting say which answered and how. */
 int cdn_place_query(const struct cdn_place_range *ranges, size_t n, struct cdn_place_result *res,
                     char err[CDN_ERR_LEN]);
 /* Same with one named source only (for cross-checks and tests). */
 int cdn_place_query_with(enum cdn_place_source src, const struct cdn_place_range *ranges, size_t n,
                          struct cdn_place_result *res, char err[CDN_ERR_LEN]);
+/* numa_maps text (/proc/self/numa_maps read once with cdn_text_read, or a fixture) counted as
+ * cdn_place_query_with counts it: res->pages from the ranges, not_present the rest, exact as above. */
+int cdn_place_count_numa_maps(FILE *f, const struct cdn_place_range *ranges, size_t n,
+                              struct cdn_place_result *res, char err[CDN_ERR_LEN]);
 json_t *cdn_place_to_json(const struct cdn_place_result *r, cdn_nodeset target);
+const char *cdn_place_counting_name(enum cdn_place_counting c);
+
+/* ---- a sample of pages and the transparent huge page step (place_sample.c, smaps.c) ---- */
+#define CDN_PLACE_SAMPLE_DEFAULT 1024   /* random pages beside the one per range */
+#define CDN_PLACE_SAMPLE_MAX 65536
+struct cdn_place_sample {
+    uint64_t seed;
+    size_t per_range;       /* pages[0..per_range): one page of each range, at a seeded offset */
+    size_t random;          /* then this many drawn uniformly over every page of the ranges */
+    void **pages;           /* per_range + random addresses; cdn_place_sample_free releases them */
+    uint64_t digest;        /* FNV-1a of the pages' indices among every page of the ranges: the
+                             * same ranges and seed give the same digest, wherever they lie */
+};
+/* Draws the sample: the same ranges and seed give the same pages. 0, or -1 with err (ENOMEM, or
+ * ranges holding no page). */
+int cdn_place_sample_make(const struct cdn_place_range *ranges, size_t n, size_t random, uint64_t seed,
+                          struct cdn_place_sample *s, char err[CDN_ERR_LEN]);
+void cdn_place_sample_free(struct cdn_place_sample *s);
+/* The node of each page (negative: not faulted in) by move_pages or get_mempolicy. 0 or -1. */
+int cdn_place_nodes(enum cdn_place_source src, void **pages, size_t n, int *nodes, char err[CDN_ERR_LEN]);
+/* Counts the sample's pages with move_pages, else get_mempolicy; res->pages is the sample's
+ * size, res->counting CDN_PLACE_SAMPLED, res->fallback_reason why move_pages was skipped. */
+int cdn_place_query_sample(const struct cdn_place_sample *s, struct cdn_place_result *res,
+                           char err[CDN_ERR_LEN]);
+/* The agreement rule: every node the sample found a page on holds pages in counts, and a
+ * sampled page not faulted in means counts has pages not faulted in too. */
+bool cdn_place_sample_agrees(const struct cdn_place_result *counts, const struct cdn_place_result *sample);
+/* The step a per-page source may take over the ranges: the PMD huge page size when every resident
+ * page in them is part of a PMD-mapped transparent huge page (/proc/self/smaps: AnonHugePages
+ * equals Rss, mappings inside the ranges), else the base page size. */
+size_t cdn_place_step(const struct cdn_place_range *ranges, size_t n);
 
 /* ---- one process's memory per node (procstat.c) ---- */
 struct cdn_procstat {
@@ -252,6 +305,9 @@ struct cdn_procstat {
  * out->reason says why (as err does) and out->readable is 0. */
 int cdn_procstat_read(const char *proc_dir, const struct cdn_place_range *ranges, size_t n,
                       struct cdn_procstat *out, char err[CDN_ERR_LEN]);
+/* The same with numa_maps already read (NULL: read proc_dir/numa_maps). */
+int cdn_procstat_read_with(const char *proc_dir, FILE *numa_maps, const struct cdn_place_range *ranges,
+                           size_t n, struct cdn_procstat *out, char err[CDN_ERR_LEN]);
 
 /* ---- cgroup memory headroom (cgroup.c) ---- */
 /* The limit that binds the process: of its own memory cgroup and every parent up to the mount's

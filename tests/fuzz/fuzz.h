@@ -39,6 +39,7 @@ void fuzz_numa_maps(const uint8_t *data, size_t size);  /* cdn_place_parse_numa_
 void fuzz_zoneinfo(const uint8_t *data, size_t size);   /* meminfo_ and cdn_nodestat_parse_zoneinfo */
 void fuzz_nodestat(const uint8_t *data, size_t size);   /* nodeN/meminfo counters + numastat */
 void fuzz_procstat(const uint8_t *data, size_t size);   /* /proc/PID/numa_maps + status */
+void fuzz_smaps(const uint8_t *data, size_t size);      /* cdn_place_parse_smaps */
 
 /* fuzz_trees.c: builds the scratch tree once (under $TMPDIR), removed at exit. */
 int fuzz_trees_init(void);

@@ -6,8 +6,8 @@
  *
  * Input: the first byte picks the parser ('p' params, 'n' node list, 'u' CPU list, 'd' duration
  * and integer, 'm' numa_maps, 'z' zoneinfo, 'k' node meminfo + numastat, 'r' a process's
- * numa_maps + status, 'i' meminfo tree, 'c' cgroup, 't' topology, 's' process status; any other
- * byte picks by its value modulo 12), the rest is the parser's text. Parsers that read several
+ * numa_maps + status, 'i' meminfo tree, 'c' cgroup, 't' topology, 's' process status, 'a' smaps;
+ * any other byte picks by its value modulo 13), the rest is the parser's text. Parsers that read several
  * texts take NUL-separated parts (see each one). For 'p' the text is "query\0body": the query is
  * split on '&' into key[=value] pairs, as the server hands them over after decoding. */
 #include "exp.h"
@@ -202,6 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         {'p', fuzz_params}, {'n', fuzz_nodeset}, {'u', fuzz_cpuset}, {'d', fuzz_env},
         {'m', fuzz_numa_maps}, {'z', fuzz_zoneinfo}, {'k', fuzz_nodestat}, {'r', fuzz_procstat},
         {'i', fuzz_meminfo}, {'c', fuzz_cgroup}, {'t', fuzz_topology}, {'s', fuzz_status},
+        {'a', fuzz_smaps},
     };
     const size_t n = sizeof targets / sizeof targets[0];
     if (size == 0)

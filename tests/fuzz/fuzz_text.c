@@ -1,8 +1,9 @@
 /* fuzz_text.c: the part of the parsers' libFuzzer target that feeds kernel text held in memory
  * (fmemopen) to the parsers that take a FILE *: numa_maps for placement (cdn_place_parse_numa_maps) and
  * for a process's memory (cdn_procstat_parse_numa_maps), /proc/PID/status (cdn_procstat_parse_status),
- * /proc/zoneinfo (cdn_meminfo_parse_zoneinfo, cdn_nodestat_parse_zoneinfo), and a node's meminfo counters
- * and numastat (cdn_nodestat_parse_meminfo, cdn_nodestat_parse_numastat). */
+ * /proc/zoneinfo (cdn_meminfo_parse_zoneinfo, cdn_nodestat_parse_zoneinfo), a node's meminfo counters
+ * and numastat (cdn_nodestat_parse_meminfo, cdn_nodestat_parse_numastat), and smaps for the huge page
+ * step (cdn_place_parse_smaps). */
 #include "exp.h"
 #include "fuzz.h"
 
@@ -53,6 +54,25 @@ void fuzz_numa_maps(const uint8_t *data, size_t size)
         json_decref(j);
     } else {
         check_err(err, "cdn_place_parse_numa_maps: failed without error text");
+    }
+    fclose(f);
+}
+
+/* smaps: the sums stay within 0..2^52 kB, and inside is 0 or 1. */
+void fuzz_smaps(const uint8_t *data, size_t size)
+{
+    FILE *f = open_part((struct fuzz_part){data, size});
+    if (!f)
+        return;
+    struct cdn_place_smaps sm;
+    char err[CDN_ERR_LEN];
+    if (cdn_place_parse_smaps(f, ranges, 2, &sm, err) == 0) {
+        int64_t v[2] = {sm.rss_kb, sm.anon_huge_kb};
+        in_range(v, 2, TEXT_CAP, "cdn_place_parse_smaps: a sum out of 0..2^52 kB");
+        if (sm.inside != 0 && sm.inside != 1)
+            fuzz_fail("cdn_place_parse_smaps: inside neither 0 nor 1");
+    } else {
+        check_err(err, "cdn_place_parse_smaps: failed without error text");
     }
     fclose(f);
 }

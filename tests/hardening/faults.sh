@@ -70,10 +70,15 @@ PORT=$(free_port)
 start_server "$WORK/seccomp-nice.log" env FN_PORT="$PORT" healthcheck_interval=0 "${BIND[@]}" \
     "$NO_MEMPOLICY" --with-sys-nice "$SERVER" || fail "server starts under the CAP_SYS_NICE profile"
 call GET '/?iterations=2'
-echo "# with CAP_SYS_NICE: $(printf '%s' "$BODY" | jq -c '{policy: .process.policy, placement: (.placement | {source, fallback_reason, exact, per_node, cross_check: .cross_check.source})}')"
-expect "with CAP_SYS_NICE: 200, placement falls back to get_mempolicy, saying why, exact" \
-    jq_true ".placement.source == \"get_mempolicy\" and (.placement.fallback_reason | test(\"move_pages\")) and .placement.exact and .placement.per_node[\"$NODE\"] == .placement.pages"
-expect "with CAP_SYS_NICE: the numa_maps cross-check agrees, exact" \
+echo "# with CAP_SYS_NICE: $(printf '%s' "$BODY" | jq -c '{policy: .process.policy, placement: (.placement | {source, counting, exact, per_node, cross_check: (.cross_check | {source, fallback_reason, agrees})})}')"
+expect "with CAP_SYS_NICE: 200, numa_maps counts every page, exact" \
+    jq_true ".placement.source == \"numa_maps\" and .placement.exact and .placement.per_node[\"$NODE\"] == .placement.pages"
+expect "with CAP_SYS_NICE: the sample falls back to get_mempolicy, saying why, and agrees" \
+    jq_true '.placement.cross_check.source == "get_mempolicy" and .placement.cross_check.counting == "sample" and (.placement.cross_check.fallback_reason | test("move_pages")) and .placement.cross_check.agrees'
+call GET '/?iterations=2&placement=full'
+expect "with CAP_SYS_NICE, placement=full: get_mempolicy on every page, saying why, exact" \
+    jq_true ".placement.source == \"get_mempolicy\" and .placement.counting == \"per_page\" and (.placement.fallback_reason | test(\"move_pages\")) and .placement.exact and .placement.per_node[\"$NODE\"] == .placement.pages"
+expect "with CAP_SYS_NICE, placement=full: the numa_maps cross-check agrees" \
     jq_true '.placement.cross_check.source == "numa_maps" and .placement.cross_check.agrees'
 expect "with CAP_SYS_NICE: the policy is read back (bind [$NODE])" \
     jq_true ".process.policy == \"bind\" and .process.policy_nodes == [$NODE] and .process.policy_reason == \"\""
@@ -98,15 +103,15 @@ echo "# without CAP_SYS_NICE: $STATUS $(printf '%s' "$BODY" | jq -c '{process: (
 expect "without CAP_SYS_NICE: 200, not 503" [ "$STATUS" = 200 ]
 expect "without CAP_SYS_NICE: process.policy unknown, the reason names get_mempolicy and CAP_SYS_NICE" \
     jq_true '.process.policy == "unknown" and .process.policy_nodes == null and (.process.policy_reason | test("get_mempolicy") and test("CAP_SYS_NICE"))'
-expect "without CAP_SYS_NICE: placement from numa_maps, saying why, exact, every page on node $NODE" \
-    jq_true ".placement.source == \"numa_maps\" and (.placement.fallback_reason | test(\"move_pages\") and test(\"get_mempolicy\")) and .placement.exact and .placement.pages == 16384 and .placement.not_present == 0 and .placement.per_node == {\"$NODE\": 16384}"
+expect "without CAP_SYS_NICE: placement from numa_maps, every page on node $NODE; no per-page source to confirm it, so not exact, saying why" \
+    jq_true ".placement.source == \"numa_maps\" and (.placement.fallback_reason | test(\"no sampled cross-check\") and test(\"move_pages\") and test(\"get_mempolicy\")) and .placement.exact == false and .placement.cross_check == null and .placement.pages == 16384 and .placement.not_present == 0 and .placement.per_node == {\"$NODE\": 16384}"
 expect "without CAP_SYS_NICE: the rest of the answer is there (MemFree, deltas, timings, cgroup, topology)" \
     jq_true ".bytes == 67108864 and .memfree.touched[\"$NODE\"] > 0 and (.deltas.total | has(\"$NODE\")) and .timings.total_s > 0 and .timings.placement_s >= 0 and .cgroup.version != null and (.topology.node_ids | length) >= 1 and (.process.mems_allowed | length) >= 1"
 expect "without CAP_SYS_NICE: the chunks' policy is unknown too, with the reason" \
     jq_true '.placement.chunk_policy.policy == "unknown" and (.placement.chunk_policy.policy_reason | test("CAP_SYS_NICE"))'
 call GET '/?iterations=4&thp=true&hold_ms=0'
-expect "without CAP_SYS_NICE: thp=true counted exactly from numa_maps" \
-    jq_true ".placement.source == \"numa_maps\" and .placement.exact and .placement.per_node[\"$NODE\"] == .placement.pages"
+expect "without CAP_SYS_NICE: thp=true counted from numa_maps" \
+    jq_true ".placement.source == \"numa_maps\" and .placement.counting == \"per_mapping\" and .placement.per_node[\"$NODE\"] == .placement.pages"
 expect "under the filter the process is alive" kill -0 "$SERVER_PID"
 stop_server TERM
 expect "under the filter SIGTERM exits 0" [ "$STOP_RC" = 0 ]

@@ -16,8 +16,9 @@ STEP2_SMALL=$BODY
 expect "POST /?$SMALL: 200 JSON" jq_true '.params.iterations == 64'
 expect "every touched page on node 0, exact" exact_node0
 expect "policy bind to [0] (read back)" jq_true '.process.policy == "bind" and .process.policy_nodes == [0] and .placement.policy == "bind"'
-expect "default seccomp: placement.source is not move_pages" jq_true '.placement.source != "move_pages"'
-echo "     placement.source: $(printf '%s' "$BODY" | jq -r '.placement.source') (fallback: $(printf '%s' "$BODY" | jq -r '.placement.fallback_reason'))"
+expect "default seccomp: numa_maps counts, a get_mempolicy sample cross-checks (move_pages refused)" \
+    jq_true '.placement.source == "numa_maps" and .placement.cross_check.source == "get_mempolicy" and .placement.cross_check.agrees'
+echo "     cross-check source: $(printf '%s' "$BODY" | jq -r '.placement.cross_check.source') (fallback: $(printf '%s' "$BODY" | jq -r '.placement.cross_check.fallback_reason'))"
 call GET /_/health; expect "GET /_/health 200" test "$STATUS" = 200
 call GET /_/ready; expect "GET /_/ready 200 (relayed from the server's ready_path)" test "$STATUS" = 200
 end=$((SECONDS + 30)); health=""
@@ -47,7 +48,7 @@ section "--privileged"
 start priv --privileged
 if served priv privileged; then
     expect "privileged: 200, exact on node 0" exact_node0
-    expect "privileged: placement.source move_pages" jq_true '.placement.source == "move_pages"'
+    expect "privileged: the sample is asked of move_pages" jq_true '.placement.cross_check.source == "move_pages"'
 fi
 stop_rm priv
 
@@ -100,7 +101,7 @@ for f in least-privilege privileged; do
     read -r -a flags <"$tmp/flags/$f.flags"
     start "k8s-$f" "${flags[@]}"
     if served "k8s-$f" "$f.yaml as \`${flags[*]}\`"; then
-        expect "$f.yaml as \`${flags[*]}\`: 200, exact on node 0 (source $(printf '%s' "$BODY" | jq -r .placement.source))" exact_node0
+        expect "$f.yaml as \`${flags[*]}\`: 200, exact on node 0 (cross-check $(printf '%s' "$BODY" | jq -r .placement.cross_check.source))" exact_node0
     fi
     stop_rm "k8s-$f"
 done

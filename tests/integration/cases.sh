@@ -72,6 +72,11 @@ case_experiment() {
     expect_memfree "default experiment: node $NODE MemFree back on release (>= 90% of the bytes)" jq_true ".deltas.release[\"$NODE\"] >= 0.90 * .bytes"
     expect "policy read back as bind on node $NODE" jq_true ".process.policy == \"bind\" and .process.policy_nodes == [$NODE]"
     expect "placement cross-check agrees" jq_true '.placement.cross_check.agrees == true'
+    expect "default placement: numa_maps counts the arena, exactly" \
+        jq_true '.params.placement == "sample" and .placement.source == "numa_maps" and .placement.counting == "per_mapping" and .placement.exact == true'
+    expect "default cross-check: a sample of one page per chunk and 1024 random, on the node numa_maps names" \
+        jq_true ".placement.cross_check.counting == \"sample\" and .placement.cross_check.sample.per_chunk == 1000 and .placement.cross_check.sample.random == 1024 and .placement.cross_check.pages == 2024 and .placement.cross_check.per_node == {\"$NODE\": 2024} and (.placement.cross_check.source | test(\"^(move_pages|get_mempolicy)\$\"))"
+    expect "default: the seed drawn is in the answer" jq_true '.params.seed == null and (.placement.cross_check.sample.seed | type) == "number"'
     expect "timings and throughput present" jq_true '.timings.alloc_touch_s > 0 and .timings.throughput_mib_s > 0 and .timings.placement_s >= 0'
     echo "# default experiment: $(printf '%s' "$BODY" | jq -c '{placement: .placement.per_node, source: .placement.source, delta_total: .deltas.total, timings: {alloc_touch_s: .timings.alloc_touch_s, placement_s: .timings.placement_s}}')"
 
@@ -96,6 +101,34 @@ case_experiment() {
     expect_memfree "touch=false: MemFree unmoved (< 5%)" jq_true "(.deltas.allocate[\"$NODE\"] | fabs) < 0.05 * .bytes"
     call POST / -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/json' --data-binary '{"iterations": 8, "chunk_mb": 1}'
     expect "chunked JSON body is parsed" jq_true '.params.iterations == 8 and .params.chunk_mb == 1 and .bytes == 8388608'
+    stop_server
+}
+
+# placement=full (every page, once per huge page where THP backs the arena), the sample's seed
+# reproducing the draw, and the placement parameters' refusals.
+case_placement() {
+    start_fn placement || return 0
+    call GET "/?$SMALL&placement=full"
+    expect "placement=full: every page asked of a per-page source, numa_maps agrees" \
+        jq_true ".placement.counting == \"per_page\" and (.placement.source | test(\"^(move_pages|get_mempolicy)\$\")) and .placement.per_node[\"$NODE\"] == .placement.pages and .placement.exact and .placement.cross_check.source == \"numa_maps\" and .placement.cross_check.agrees and .placement.cross_check.sample == null"
+    call GET "/?$SMALL&thp=true&placement=full"
+    expect "thp=true placement=full: asked once per huge page where smaps shows only huge pages" \
+        jq_true ".placement.per_node[\"$NODE\"] == .placement.pages and (.placement.counting == \"per_huge_page\" or .placement.counting == \"per_page\") and .placement.cross_check.agrees"
+    echo "# thp=true placement=full: counting $(printf '%s' "$BODY" | jq -r .placement.counting)"
+    local d1 d2 d3 bad
+    call GET "/?$SMALL&seed=99&sample=64"
+    d1=$(printf '%s' "$BODY" | jq -r '.placement.cross_check.sample | "\(.seed) \(.random) \(.digest)"')
+    call GET "/?$SMALL&seed=99&sample=64"
+    d2=$(printf '%s' "$BODY" | jq -r '.placement.cross_check.sample | "\(.seed) \(.random) \(.digest)"')
+    call GET "/?$SMALL&seed=100&sample=64"
+    d3=$(printf '%s' "$BODY" | jq -r '.placement.cross_check.sample | "\(.seed) \(.random) \(.digest)"')
+    expect "seed=99 twice: the same sample ($d1)" [ "$d1" = "$d2" -a "${d1%% *}" = 99 -a "$(echo "$d1" | cut -d' ' -f2)" = 64 ]
+    expect "seed=100: another sample ($d3)" [ "${d3##* }" != "${d1##* }" ]
+    for bad in "placement=some" "sample=65537" "seed=-1" "seed=9007199254740992"; do
+        call GET "/?$bad"
+        expect "$bad: 400 naming the parameter" jq_true ".error | test(\"${bad%%=*}\")"
+        expect "$bad: status 400" [ "$STATUS" = 400 ]
+    done
     stop_server
 }
 

@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/cases.sh"
 # shellcheck source=shutdown.sh
 . "$here/shutdown.sh"
-CASES=(runtime startup experiment bad-input topology busy cap serial sigterm deadline quiesce nul)
+CASES=(runtime startup experiment placement bad-input topology busy cap serial sigterm deadline quiesce nul)
 
 if [ "${1:-}" = list ] || [ "${3:-}" = list ]; then
     printf '%s\n' "${CASES[@]}"

@@ -54,11 +54,17 @@ static int setup(void **state)
     mem(&r->touched, 800 * MIB, 792 * MIB);
     mem(&r->released, 800 * MIB, 800 * MIB);
     r->policy_after = f->world.policy;
-    r->placement = (struct cdn_place_result){.source = CDN_PLACE_NUMA_MAPS, .pages = 2048, .exact = 1};
+    r->placement = (struct cdn_place_result){.source = CDN_PLACE_NUMA_MAPS, .counting = CDN_PLACE_PER_MAPPING,
+                                         .pages = 2048, .exact = 1};
     r->placement.per_node[2] = 2048;
-    r->cross_check = r->placement;
-    r->cross_check.source = CDN_PLACE_GET_MEMPOLICY;
+    /* placement=sample: one page of each of the 4 chunks and 2 random ones */
+    r->cross_check = (struct cdn_place_result){.source = CDN_PLACE_GET_MEMPOLICY, .counting = CDN_PLACE_SAMPLED,
+                                           .pages = 6, .exact = 1, .fallback_reason = "move_pages: refused"};
+    r->cross_check.per_node[2] = 6;
     r->have_cross_check = true;
+    r->agrees = true;
+    r->sample = (struct place_sample_info){.drawn = true, .seed = 42, .digest = 0xabcdef,
+                                          .per_chunk = 4, .random = 2};
     r->chunk_policy = (struct cdn_addr_policy){.mode = MPOL_BIND, .mode_name = "bind", .nodes = 0x4};
     r->allocate_s = 0.25;
     r->touch_s = 0.75;
@@ -105,6 +111,18 @@ static void answer_carries_the_fixture_numbers(void **state)
     assert_string_equal(json_string_value(at(a, "placement.source")), "numa_maps");
     assert_string_equal(json_string_value(at(a, "placement.cross_check.source")), "get_mempolicy");
     assert_true(json_is_true(at(a, "placement.cross_check.agrees")));
+    assert_string_equal(json_string_value(at(a, "placement.counting")), "per_mapping");
+    assert_string_equal(json_string_value(at(a, "placement.cross_check.counting")), "sample");
+    assert_int_equal(json_integer_value(at(a, "placement.cross_check.pages")), 6);
+    assert_int_equal(json_integer_value(at(a, "placement.cross_check.per_node.2")), 6);
+    assert_string_equal(json_string_value(at(a, "placement.cross_check.fallback_reason")), "move_pages: refused");
+    assert_int_equal(json_integer_value(at(a, "placement.cross_check.sample.seed")), 42);
+    assert_int_equal(json_integer_value(at(a, "placement.cross_check.sample.per_chunk")), 4);
+    assert_int_equal(json_integer_value(at(a, "placement.cross_check.sample.random")), 2);
+    assert_string_equal(json_string_value(at(a, "placement.cross_check.sample.digest")), "0000000000abcdef");
+    assert_string_equal(json_string_value(at(a, "params.placement")), "sample");
+    assert_int_equal(json_integer_value(at(a, "params.sample")), CDN_PLACE_SAMPLE_DEFAULT);
+    assert_true(json_is_null(at(a, "params.seed")));           /* drawn from the clock */
     assert_string_equal(json_string_value(at(a, "placement.chunk_policy.policy")), "bind");
     assert_true(json_number_value(at(a, "timings.alloc_touch_s")) == 1.0);
     assert_true(json_number_value(at(a, "timings.throughput_mib_s")) == 8.0);   /* 8 MiB in 1 s */
@@ -120,13 +138,18 @@ static void answer_carries_the_fixture_numbers(void **state)
 static void disagreement_untouched_and_no_topology(void **state)
 {
     struct fixture *f = *state;
-    f->res.cross_check.per_node[2] = 2047;
+    f->res.cross_check.per_node[2] = 5;
     f->res.cross_check.per_node[0] = 1;
+    f->res.agrees = cdn_place_sample_agrees(&f->res.placement, &f->res.cross_check);   /* node 0 holds none */
+    f->plan.params.placement_full = true;
+    f->plan.params.seed = 7;
     f->plan.params.touch = false;
     exp_world_free(&f->world);      /* sysfs unreadable when the world was read */
     json_t *a = exp_render(&f->plan, &f->world, &f->res);
     assert_non_null(a);
     assert_true(json_is_false(at(a, "placement.cross_check.agrees")));
+    assert_string_equal(json_string_value(at(a, "params.placement")), "full");
+    assert_int_equal(json_integer_value(at(a, "params.seed")), 7);
     assert_true(json_is_null(at(a, "timings.throughput_mib_s")));      /* nothing was written */
     assert_true(json_is_null(at(a, "topology")));
     json_decref(a);

@@ -157,21 +157,33 @@ static int run_watched(const struct exp_params *p, struct sight *s, struct exp_r
     for (int n = 0; n < CDN_MAX_NODES; n++)
         present += res->placement.per_node[n];
     assert_int_equal(present + res->placement.not_present, res->placement.pages);
-    assert_true(res->placement.exact);
+    /* exact needs a per-page source's agreement; a container without CAP_SYS_NICE allows none */
+    assert_true(res->placement.exact == (res->have_cross_check && res->agrees));
+    if (res->have_cross_check)
+        assert_true(res->placement.exact);
+    else
+        assert_non_null(strstr(res->placement.fallback_reason, "cross-check, so not exact"));
     return 0;
 }
 
-/* numa_maps counted the arena exactly: as the cross-check, or as the only source where a
- * container's seccomp profile refuses the per-page ones (no CAP_SYS_NICE). */
-static void numa_maps_is_exact(const struct exp_result *res)
+/* numa_maps counted the arena exactly (placement=sample, the default), and the sample, one page
+ * of each chunk and the default number of random ones, found its pages where numa_maps did. */
+static void numa_maps_is_exact(const struct exp_result *res, int64_t chunks)
 {
-    if (!res->have_cross_check) {
-        assert_int_equal(res->placement.source, CDN_PLACE_NUMA_MAPS);
+    assert_int_equal(res->placement.source, CDN_PLACE_NUMA_MAPS);
+    assert_int_equal(res->placement.counting, CDN_PLACE_PER_MAPPING);
+    assert_true(res->sample.drawn);
+    assert_int_equal(res->sample.random, CDN_PLACE_SAMPLE_DEFAULT);
+    assert_int_equal(res->sample.per_chunk, chunks);
+    if (!res->have_cross_check)
         return;
-    }
-    assert_int_equal(res->cross_check.source, CDN_PLACE_NUMA_MAPS);
-    assert_true(res->cross_check.exact);
-    assert_memory_equal(res->placement.per_node, res->cross_check.per_node, sizeof res->cross_check.per_node);
+    assert_int_equal(res->cross_check.counting, CDN_PLACE_SAMPLED);
+    assert_int_equal(res->cross_check.pages, res->sample.per_chunk + res->sample.random);
+    assert_int_equal(res->cross_check.not_present, 0);
+    for (int k = 0; k < CDN_MAX_NODES; k++)
+        if (res->cross_check.per_node[k] > 0)
+            assert_true(res->placement.per_node[k] > 0);
+    assert_true(res->agrees);
 }
 
 static struct exp_params params(int64_t chunk_mb, int64_t iterations, bool thp)
@@ -203,7 +215,7 @@ static void mmap_chunks_lie_in_one_guarded_arena(void **state)
     assert_int_equal(s.anon_huge_kb, 0);    /* thp=false */
     assert_int_equal(res->placement.pages, 15 * EXP_MIB / (int64_t)cdn_place_page_size());
     assert_int_equal(res->placement.not_present, 0);
-    numa_maps_is_exact(res);
+    numa_maps_is_exact(res, 5);
     free(res);
 }
 
@@ -235,7 +247,63 @@ static void thp_true_gets_huge_pages(void **state)
     assert_true(s.seen && s.guard_before && s.guard_after);
     print_message("thp=true: AnonHugePages %lld kB of %zu kB\n", s.anon_huge_kb, s.bytes / 1024);
     assert_true(s.anon_huge_kb >= 2048);
-    numa_maps_is_exact(res);
+    numa_maps_is_exact(res, 4);
+    free(res);
+}
+
+/* placement=full asks every page, once per huge page where every resident page is in one (all
+ * of them here when the machine gave 8 MiB of huge pages), and numa_maps cross-checks the count. */
+static void placement_full_steps_over_huge_pages(void **state)
+{
+    (void)state;
+    if (!thp_enabled())
+        skip();
+    char err[CDN_ERR_LEN] = "";
+    struct exp_params p = params(2, 4, true);
+    p.placement_full = true;
+    struct sight s = {.bytes = 8 * EXP_MIB};
+    struct exp_result *res = calloc(1, sizeof *res);
+    assert_non_null(res);
+    if (run_watched(&p, &s, res, err) != 0)
+        fail_msg("exp_run: %s", err);
+    assert_false(res->sample.drawn);
+    if (res->placement.source == CDN_PLACE_NUMA_MAPS) {     /* no per-page source allowed here */
+        free(res);
+        skip();
+    }
+    print_message("placement=full, thp=true: counting %s, AnonHugePages %lld kB\n",
+                  cdn_place_counting_name(res->placement.counting), s.anon_huge_kb);
+    assert_int_equal(res->placement.counting, s.anon_huge_kb == 8 * 1024 ? CDN_PLACE_PER_HUGE_PAGE : CDN_PLACE_PER_PAGE);
+    assert_int_equal(res->cross_check.source, CDN_PLACE_NUMA_MAPS);
+    assert_true(res->agrees);
+    assert_memory_equal(res->placement.per_node, res->cross_check.per_node, sizeof res->cross_check.per_node);
+    free(res);
+}
+
+/* malloc'd chunks are mappings of their own, not one guarded arena: numa_maps counts them exactly
+ * only when each chunk's mapping is followed directly by another one (glibc places them so, top
+ * down); otherwise the default asks every page and says why. Either way every page is counted. */
+static void malloc_chunks_counted_by_numa_maps_or_page_by_page(void **state)
+{
+    (void)state;
+    char err[CDN_ERR_LEN] = "";
+    struct exp_params p = params(2, 3, false);
+    p.alloc = EXP_ALLOC_MALLOC;
+    struct sight s = {.bytes = 0};
+    struct exp_result *res = calloc(1, sizeof *res);
+    assert_non_null(res);
+    if (run_watched(&p, &s, res, err) != 0)
+        fail_msg("exp_run: %s", err);
+    print_message("alloc=malloc: %s, %s\n", cdn_place_source_name(res->placement.source),
+                  res->sample.drawn ? "sampled" : res->placement.fallback_reason);
+    if (res->sample.drawn) {
+        assert_int_equal(res->placement.source, CDN_PLACE_NUMA_MAPS);
+        assert_int_equal(res->sample.per_chunk, 3);
+    } else {
+        assert_non_null(strstr(res->placement.fallback_reason, "every page asked"));
+        assert_true(res->placement.source == CDN_PLACE_NUMA_MAPS || res->placement.counting == CDN_PLACE_PER_PAGE);
+    }
+    assert_int_equal(res->placement.not_present, 0);
     free(res);
 }
 
@@ -313,6 +381,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mmap_chunks_lie_in_one_guarded_arena),
         cmocka_unit_test(thp_true_gets_huge_pages),
+        cmocka_unit_test(placement_full_steps_over_huge_pages),
+        cmocka_unit_test(malloc_chunks_counted_by_numa_maps_or_page_by_page),
         cmocka_unit_test(malloc_with_a_node_is_bound),
         cmocka_unit_test(malloc_chunks_stay_mappings_past_65536),
     };

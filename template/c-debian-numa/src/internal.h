@@ -39,6 +39,13 @@ int cdn_nodestat_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], int64_t dri
  * that start inside the ranges, and setting res->exact as for cdn_place_result.exact. */
 int cdn_place_parse_numa_maps(FILE *f, const struct cdn_place_range *ranges, size_t n,
                               struct cdn_place_result *res, char err[CDN_ERR_LEN]);
+/* smaps.c: resident memory of the mappings overlapping the ranges, from smaps text. */
+struct cdn_place_smaps {
+    int64_t rss_kb, anon_huge_kb;   /* sums of Rss: and AnonHugePages: */
+    int inside;                     /* 1 if every such mapping lies inside the ranges */
+};
+int cdn_place_parse_smaps(FILE *f, const struct cdn_place_range *ranges, size_t n,
+                          struct cdn_place_smaps *out, char err[CDN_ERR_LEN]);
 /* procstat.c */
 int cdn_procstat_parse_numa_maps(FILE *f, const struct cdn_place_range *ranges, size_t n,
                                  struct cdn_procstat *out, char err[CDN_ERR_LEN]);

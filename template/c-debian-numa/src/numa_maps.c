@@ -157,7 +157,7 @@ static int parse_lines(FILE *f, struct span *spans, size_t n_spans, struct cdn_p
 }
 
 int cdn_place_parse_numa_maps(FILE *f, const struct cdn_place_range *ranges, size_t n,
-                              struct cdn_place_result *res, char err[CDN_ERR_LEN])
+                          struct cdn_place_result *res, char err[CDN_ERR_LEN])
 {
     size_t n_spans = 0;
     struct span *spans = make_spans(ranges, n, &n_spans, err);
@@ -171,15 +171,14 @@ int cdn_place_parse_numa_maps(FILE *f, const struct cdn_place_range *ranges, siz
     return 0;
 }
 
-int cdn_place_query_numa_maps(const struct cdn_place_range *r, size_t n, struct cdn_place_result *res,
-                              char err[CDN_ERR_LEN])
+int cdn_place_count_numa_maps(FILE *f, const struct cdn_place_range *r, size_t n, struct cdn_place_result *res,
+                          char err[CDN_ERR_LEN])
 {
-    FILE *f = fopen("/proc/self/numa_maps", "re");
-    if (!f)
-        return cdn_err(err, errno, "open /proc/self/numa_maps");
-    int rc = cdn_place_parse_numa_maps(f, r, n, res, err);
-    fclose(f);
-    if (rc != 0)
+    size_t page = cdn_place_page_size();
+    res->pages = 0;
+    for (size_t i = 0; i < n; i++)
+        res->pages += (int64_t)(r[i].len / page);
+    if (cdn_place_parse_numa_maps(f, r, n, res, err) != 0)
         return -1;
     int64_t present = 0;
     for (int k = 0; k < CDN_MAX_NODES; k++)
@@ -187,4 +186,15 @@ int cdn_place_query_numa_maps(const struct cdn_place_range *r, size_t n, struct 
     res->not_present = res->pages > present ? res->pages - present : 0;
     res->exact = res->exact && present <= res->pages;
     return 0;
+}
+
+int cdn_place_query_numa_maps(const struct cdn_place_range *r, size_t n, struct cdn_place_result *res,
+                          char err[CDN_ERR_LEN])
+{
+    FILE *f = fopen("/proc/self/numa_maps", "re");
+    if (!f)
+        return cdn_err(err, errno, "open /proc/self/numa_maps");
+    int rc = cdn_place_count_numa_maps(f, r, n, res, err);
+    fclose(f);
+    return rc;
 }

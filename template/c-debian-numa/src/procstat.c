@@ -72,7 +72,7 @@ static void add_line(char *rest, bool in_range, struct cdn_procstat *out)
 }
 
 int cdn_procstat_parse_numa_maps(FILE *f, const struct cdn_place_range *ranges, size_t n,
-                                 struct cdn_procstat *out, char err[CDN_ERR_LEN])
+                             struct cdn_procstat *out, char err[CDN_ERR_LEN])
 {
     struct cdn_place_range *sorted = NULL;
     if (n > 0) {
@@ -140,8 +140,8 @@ static FILE *open_in(const char *dir, const char *name, char err[CDN_ERR_LEN])
     return f;
 }
 
-int cdn_procstat_read(const char *proc_dir, const struct cdn_place_range *ranges, size_t n,
-                      struct cdn_procstat *out, char err[CDN_ERR_LEN])
+int cdn_procstat_read_with(const char *proc_dir, FILE *numa_maps, const struct cdn_place_range *ranges,
+                       size_t n, struct cdn_procstat *out, char err[CDN_ERR_LEN])
 {
     char e[CDN_ERR_LEN] = "";
     memset(out, 0, sizeof *out);
@@ -150,7 +150,9 @@ int cdn_procstat_read(const char *proc_dir, const struct cdn_place_range *ranges
     int rc = f ? cdn_procstat_parse_status(f, out, e) : -1;
     if (f)
         fclose(f);
-    if (rc == 0 && (f = open_in(proc_dir, "numa_maps", e)) != NULL) {
+    if (rc == 0 && numa_maps) {
+        rc = cdn_procstat_parse_numa_maps(numa_maps, ranges, n, out, e);
+    } else if (rc == 0 && (f = open_in(proc_dir, "numa_maps", e)) != NULL) {
         rc = cdn_procstat_parse_numa_maps(f, ranges, n, out, e);
         fclose(f);
     } else {
@@ -162,4 +164,10 @@ int cdn_procstat_read(const char *proc_dir, const struct cdn_place_range *ranges
     }
     out->readable = 1;
     return 0;
+}
+
+int cdn_procstat_read(const char *proc_dir, const struct cdn_place_range *ranges, size_t n,
+                  struct cdn_procstat *out, char err[CDN_ERR_LEN])
+{
+    return cdn_procstat_read_with(proc_dir, NULL, ranges, n, out, err);
 }
