@@ -35,7 +35,9 @@ printf '%s\n' "$BODY" | jq .
 # The verdict, rounded for people (the JSON above keeps full precision).
 IFS=$'\t' read -r on_node present pct nodes source delta bytes secs < <(printf '%s\n' "$BODY" | jq -r --arg n "$node" '
   [.placement.per_node[$n] // 0, .placement.pages - .placement.not_present, .placement.on_policy_nodes_pct,
-   (.placement.policy_nodes | map(tostring) | join(",")), .placement.source, .deltas.total[$n] // 0, .bytes,
+   (.placement.policy_nodes | map(tostring) | join(",")),
+   .placement.source + (if .placement.cross_check.source then ", sampled by " + .placement.cross_check.source else "" end),
+   .deltas.total[$n] // 0, .bytes,
    .timings.alloc_touch_s // 0] | @tsv')
 gb() { awk -v b="$1" -v f="${2:-%.2f}" 'BEGIN { printf f " GB", b / 1e9 }'; }
 printf 'run: %s of %s touched pages on node %s (%.1f%% on the policy nodes [%s], source %s); node %s used %s for %s allocated; allocate+touch %.2f s\n' \

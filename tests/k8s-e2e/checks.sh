@@ -56,6 +56,12 @@ placed_on_node0() { # the answer's every touched page on node 0, exactly, under 
          and .placement.pages > 0 and .placement.not_present == 0
          and .placement.per_node == {"0": .placement.pages}'
 }
+# counted_and_sampled_by SOURCE: numa_maps counted the pages, a sample asked of SOURCE agrees
+counted_and_sampled_by() {
+    jq_true ".placement.source == \"numa_maps\" and .placement.cross_check.source == \"$1\"
+             and .placement.cross_check.counting == \"sample\" and .placement.cross_check.agrees == true
+             and .placement.cross_check.per_node == {\"0\": .placement.cross_check.pages}"
+}
 
 # inspect POD: key=value lines from inside the container, into $RUN/inspect and INSPECT
 inspect() {

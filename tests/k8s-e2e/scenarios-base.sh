@@ -56,8 +56,8 @@ scenario_deploy() {
         ok "unpatched, seccompDefault false: POST /?iterations=64 answers 200 ($pod)"
         figure "Deployment applied to first 200: $(since "$t0") s"
     else fail "unpatched, seccompDefault false: 200 (HTTP $STATUS: $(printf '%s' "$BODY" | cut -c1-300))"; describe_pods; return 1; fi
-    expect "unpatched: every page on node 0 under the fprocess bind, placement source move_pages (pod Unconfined)" \
-        eval 'placed_on_node0 && jq_true ".placement.source == \"move_pages\""'
+    expect "unpatched: every page on node 0 under the fprocess bind, sampled by move_pages (pod Unconfined)" \
+        eval 'placed_on_node0 && counted_and_sampled_by move_pages'
     expect "unpatched: the function sees the pod's 3Gi memory limit in its cgroup ($(printf '%s' "$BODY" | jq -r '.cgroup.limit_file'))" \
         jq_true '.cgroup.limit == 3221225472'
     inspect "$pod"

@@ -29,8 +29,8 @@ patch() {
     expect "$mode: fprocess '$want_fprocess', the server runs under its bind ($(field server | sed 's/^[0-9]* //'))" \
         eval '[ "$(field fprocess)" = "$want_fprocess" ] && field server | grep -q "cmdline=/home/app/server policy=bind:0$"'
     pod_call "$POD" "iterations=64"
-    expect "$mode: POST /?iterations=64 through port-forward answers 200, every page on node 0, policy bind [0], source $want_source" \
-        eval '[ "$STATUS" = 200 ] && placed_on_node0 && jq_true ".placement.source == \"$want_source\""'
+    expect "$mode: POST /?iterations=64 through port-forward answers 200, every page on node 0, policy bind [0], counted by numa_maps, sampled by $want_source" \
+        eval '[ "$STATUS" = 200 ] && placed_on_node0 && counted_and_sampled_by "$want_source"'
     [ "$STATUS" = 200 ] || note "HTTP $STATUS: $(printf '%s' "$BODY" | cut -c1-300)"
 }
 
