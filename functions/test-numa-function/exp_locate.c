@@ -80,9 +80,10 @@ static int locate_full(const struct cdn_place_range *ranges, size_t n, const str
     return 0;
 }
 
-/* The sample over every chunk's pages, asked of a per-page source. */
+/* The sample over every chunk's pages, asked of a per-page source (once per huge page where the
+ * chunks' ranges, as numa_maps counted them, are all transparent huge pages). */
 static void cross_check_sample(const struct exp_plan *plan, const struct exp_chunks *c,
-                               struct exp_result *res)
+                               const struct cdn_place_range *ranges, size_t nranges, struct exp_result *res)
 {
     char e[CDN_ERR_LEN];
     size_t n = 0;
@@ -93,7 +94,8 @@ static void cross_check_sample(const struct exp_plan *plan, const struct exp_chu
     if (each && cdn_place_sample_make(each, n, (size_t)plan->params.sample, seed, &s, e) == 0) {
         res->sample = (struct place_sample_info){true, seed, s.digest, (int64_t)s.per_range,
                                                  (int64_t)s.random};
-        res->have_cross_check = cdn_place_query_sample(&s, &res->cross_check, e) == 0;
+        size_t step = cdn_place_step(ranges, nranges);
+        res->have_cross_check = cdn_place_query_sample(&s, step, &res->cross_check, e) == 0;
         cdn_place_sample_free(&s);
     }
     res->cross_check_s = cdn_now() - t;
@@ -123,7 +125,7 @@ int exp_locate(const struct exp_plan *plan, const struct exp_chunks *c, const st
         int nm = count_numa_maps(numa_maps, ranges, n, &res->placement, e);
         res->placement_s = cdn_now() - t + (numa_maps->buf ? res->numa_maps_read_s : 0);
         if (nm == 0 && res->placement.exact) {
-            cross_check_sample(plan, c, res);
+            cross_check_sample(plan, c, ranges, n, res);
         } else {
             rc = locate_full(ranges, n, numa_maps, true, res, err);
             if (rc == 0)

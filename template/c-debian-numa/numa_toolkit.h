@@ -224,10 +224,11 @@ enum cdn_place_source {
     CDN_PLACE_SOURCE_COUNT
 };
 /* How a count was made: every page asked, one page per PMD-mapped transparent huge page (its
- * subpages share one node), per mapping (numa_maps), or a sample of pages. */
+ * subpages share one node), per mapping (numa_maps), a sample of pages, or a sample whose pages
+ * were asked once per huge page they lie in. */
 enum cdn_place_counting {
     CDN_PLACE_PER_PAGE = 0, CDN_PLACE_PER_HUGE_PAGE, CDN_PLACE_PER_MAPPING, CDN_PLACE_SAMPLED,
-    CDN_PLACE_COUNTING_COUNT
+    CDN_PLACE_SAMPLED_PER_HUGE_PAGE, CDN_PLACE_COUNTING_COUNT
 };
 struct cdn_place_result {
     enum cdn_place_source source;
@@ -278,8 +279,11 @@ void cdn_place_sample_free(struct cdn_place_sample *s);
 /* The node of each page (negative: not faulted in) by move_pages or get_mempolicy. 0 or -1. */
 int cdn_place_nodes(enum cdn_place_source src, void **pages, size_t n, int *nodes, char err[CDN_ERR_LEN]);
 /* Counts the sample's pages with move_pages, else get_mempolicy; res->pages is the sample's
- * size, res->counting CDN_PLACE_SAMPLED, res->fallback_reason why move_pages was skipped. */
-int cdn_place_query_sample(const struct cdn_place_sample *s, struct cdn_place_result *res,
+ * size, res->fallback_reason why move_pages was skipped. With step above the base page size (see
+ * cdn_place_step) each huge page holding sampled pages is asked once and its node counts for each
+ * of them (res->counting CDN_PLACE_SAMPLED_PER_HUGE_PAGE), else every sampled page is asked
+ * (CDN_PLACE_SAMPLED). */
+int cdn_place_query_sample(const struct cdn_place_sample *s, size_t step, struct cdn_place_result *res,
                            char err[CDN_ERR_LEN]);
 /* The agreement rule: every node the sample found a page on holds pages in counts, and a
  * sampled page not faulted in means counts has pages not faulted in too. */

@@ -106,6 +106,9 @@ else
          ! docker image inspect body-probe-broken:latest >/dev/null 2>&1'
     echo "     log: $(grep -m 1 'test_handler.c:[0-9]*: error' "$tmp/build-broken.log" | sed 's/\x1b\[[0-9;]*m//g')"
 fi
+# The legacy builder keeps the container of the step that failed: the last "Running in" of the log.
+failed_step=$(sed -n 's/.*Running in \([0-9a-f]\{12,\}\).*/\1/p' "$tmp/build-broken.log" | tail -n 1)
+[ -z "$failed_step" ] || docker rm -f "$failed_step" >/dev/null 2>&1 || true
 
 section "faas-cli build -f stack.yml (test-numa-function)"
 cd "$tmp/repo"

@@ -114,7 +114,13 @@ case_placement() {
     call GET "/?$SMALL&thp=true&placement=full"
     expect "thp=true placement=full: asked once per huge page where smaps shows only huge pages" \
         jq_true ".placement.per_node[\"$NODE\"] == .placement.pages and (.placement.counting == \"per_huge_page\" or .placement.counting == \"per_page\") and .placement.cross_check.agrees"
-    echo "# thp=true placement=full: counting $(printf '%s' "$BODY" | jq -r .placement.counting)"
+    local full_counting
+    full_counting=$(printf '%s' "$BODY" | jq -r .placement.counting)
+    echo "# thp=true placement=full: counting $full_counting"
+    call GET "/?$SMALL&thp=true"
+    expect "thp=true: the sample asked once per huge page where placement=full steps too, and agrees" \
+        jq_true ".placement.cross_check.agrees and .placement.cross_check.pages == 64 + 1024 and .placement.cross_check.counting == (if \"$full_counting\" == \"per_huge_page\" then \"sample_per_huge_page\" else \"sample\" end)"
+    echo "# thp=true: the sample's counting $(printf '%s' "$BODY" | jq -r .placement.cross_check.counting)"
     local d1 d2 d3 bad
     call GET "/?$SMALL&seed=99&sample=64"
     d1=$(printf '%s' "$BODY" | jq -r '.placement.cross_check.sample | "\(.seed) \(.random) \(.digest)"')

@@ -96,14 +96,56 @@ void cdn_place_sample_free(struct cdn_place_sample *s)
     memset(s, 0, sizeof *s);
 }
 
-static int count_sample(enum cdn_place_source src, const struct cdn_place_sample *s, struct cdn_place_result *res,
-                        char err[CDN_ERR_LEN])
+static int cmp_addr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The node of each sampled page, asking each huge page (step bytes, aligned) that holds sampled
+ * pages once: the sample's pages reduced to their huge pages, sorted and made unique, asked, and
+ * each page given its huge page's node. */
+static int nodes_per_huge_page(enum cdn_place_source src, const struct cdn_place_sample *s, size_t step,
+                               int *nodes, char err[CDN_ERR_LEN])
+{
+    size_t n = s->per_range + s->random, u = 0;
+    void **huge = malloc(n * sizeof *huge);
+    int *huge_nodes = malloc(n * sizeof *huge_nodes);
+    int rc = -1;
+    if (!huge || !huge_nodes) {
+        cdn_err(err, ENOMEM, "huge pages of %zu sampled pages", n);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        huge[i] = (void *)((uintptr_t)s->pages[i] & ~(uintptr_t)(step - 1));
+    qsort(huge, n, sizeof *huge, cmp_addr);
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || huge[u - 1] != huge[i])
+            huge[u++] = huge[i];
+    if (cdn_place_nodes(src, huge, u, huge_nodes, err) != 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        void *key = (void *)((uintptr_t)s->pages[i] & ~(uintptr_t)(step - 1));
+        void **at = bsearch(&key, huge, u, sizeof *huge, cmp_addr);
+        nodes[i] = huge_nodes[at - huge];   /* every key is among huge[] by construction */
+    }
+    rc = 0;
+out:
+    free(huge);
+    free(huge_nodes);
+    return rc;
+}
+
+static int count_sample(enum cdn_place_source src, const struct cdn_place_sample *s, size_t step,
+                        struct cdn_place_result *res, char err[CDN_ERR_LEN])
 {
     size_t n = s->per_range + s->random;
     int *nodes = malloc((n ? n : 1) * sizeof *nodes);
     if (!nodes)
         return cdn_err(err, ENOMEM, "nodes of %zu sampled pages", n);
-    int rc = cdn_place_nodes(src, s->pages, n, nodes, err);
+    int rc = n == 0 ? 0
+           : res->counting == CDN_PLACE_SAMPLED_PER_HUGE_PAGE ? nodes_per_huge_page(src, s, step, nodes, err)
+           : cdn_place_nodes(src, s->pages, n, nodes, err);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (nodes[i] >= CDN_MAX_NODES)
             rc = cdn_err(err, 0, "a page is on node %d, above the largest id handled (%d)", nodes[i],
@@ -117,17 +159,20 @@ static int count_sample(enum cdn_place_source src, const struct cdn_place_sample
     return rc;
 }
 
-int cdn_place_query_sample(const struct cdn_place_sample *s, struct cdn_place_result *res, char err[CDN_ERR_LEN])
+int cdn_place_query_sample(const struct cdn_place_sample *s, size_t step, struct cdn_place_result *res,
+                           char err[CDN_ERR_LEN])
 {
     static const enum cdn_place_source order[2] = {CDN_PLACE_MOVE_PAGES, CDN_PLACE_GET_MEMPOLICY};
+    size_t page = cdn_place_page_size();
+    bool per_huge = step > page && (step & (step - 1)) == 0;
     char e[2][CDN_ERR_LEN];
     for (size_t i = 0; i < 2; i++) {
         memset(res, 0, sizeof *res);
         res->source = order[i];
-        res->counting = CDN_PLACE_SAMPLED;
+        res->counting = per_huge ? CDN_PLACE_SAMPLED_PER_HUGE_PAGE : CDN_PLACE_SAMPLED;
         res->pages = (int64_t)(s->per_range + s->random);
         res->exact = 1;
-        if (count_sample(order[i], s, res, e[i]) == 0) {
+        if (count_sample(order[i], s, step, res, e[i]) == 0) {
             memcpy(res->fallback_reason, i ? e[0] : "", i ? CDN_ERR_LEN : 1);
             return 0;
         }

@@ -33,7 +33,8 @@ const char *cdn_place_source_name(enum cdn_place_source s)
 const char *cdn_place_counting_name(enum cdn_place_counting c)
 {
     static const char *const names[CDN_PLACE_COUNTING_COUNT] = {"per_page", "per_huge_page",
-                                                             "per_mapping", "sample"};
+                                                             "per_mapping", "sample",
+                                                             "sample_per_huge_page"};
     return (unsigned)c < CDN_PLACE_COUNTING_COUNT ? names[c] : "unknown";
 }
 

@@ -1,8 +1,8 @@
 /* test_place_sample.c: the cross-check's sample (which pages, the same for the same seed, inside
  * the ranges), the rule by which it agrees with numa_maps' counts (fixtures of both), smaps'
  * verdict on transparent huge pages (fixtures), one read of numa_maps shared by two counts, and
- * the per-page sources asking once per huge page
- * (a real THP-backed buffer; get_mempolicy is counted through -Wl,--wrap=get_mempolicy). */
+ * the per-page sources and the sample asking once per huge page (a real THP-backed buffer;
+ * get_mempolicy calls and move_pages' pages are counted through -Wl,--wrap). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +25,14 @@ long __wrap_get_mempolicy(int *mode, unsigned long *nmask, unsigned long maxnode
 {
     get_mempolicy_calls++;
     return __real_get_mempolicy(mode, nmask, maxnode, addr, flags);
+}
+static long move_pages_pages;       /* pages asked of move_pages, counted by the wrapper */
+long __real_move_pages(int pid, unsigned long count, void **pages, const int *nodes, int *status, int flags);
+long __wrap_move_pages(int pid, unsigned long count, void **pages, const int *nodes, int *status, int flags);
+long __wrap_move_pages(int pid, unsigned long count, void **pages, const int *nodes, int *status, int flags)
+{
+    move_pages_pages += (long)count;
+    return __real_move_pages(pid, count, pages, nodes, status, flags);
 }
 
 #define PAGE cdn_place_page_size()
@@ -254,37 +262,80 @@ static int thp_size(void)
     return ok;
 }
 
-/* A 4 MiB THP-backed buffer is asked in 2 calls, and still counts 1024 pages; a buffer of 4 KiB
- * pages is asked page by page. */
+/* A 4 MiB buffer of transparent huge pages, 2 MiB-aligned inside *raw (THP_RAW bytes to unmap);
+ * NULL when this machine gives none or a seccomp profile refuses get_mempolicy. */
+#define THP_LEN ((size_t)4 << 20)
+#define THP_RAW (THP_LEN + ((size_t)4 << 20))
+static char *thp_buffer(char **raw)
+{
+    size_t huge = 2 << 20;
+    int mode;
+    if (!thp_size() || __real_get_mempolicy(&mode, NULL, 0, NULL, 0) != 0)
+        return NULL;    /* no THP, or a seccomp profile refuses get_mempolicy (no CAP_SYS_NICE) */
+    *raw = mmap(NULL, THP_RAW, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(*raw != MAP_FAILED);
+    char *buf = (char *)(((uintptr_t)*raw + huge) & ~(uintptr_t)(huge - 1));
+    assert_int_equal(madvise(buf, THP_LEN, MADV_HUGEPAGE), 0);
+    memset(buf, 1, THP_LEN);
+    struct cdn_place_range r = {buf, THP_LEN};
+    if (cdn_place_step(&r, 1) == PAGE) {    /* the kernel gave 4 KiB pages after all */
+        munmap(*raw, THP_RAW);
+        return NULL;
+    }
+    return buf;
+}
+
+/* A 4 MiB THP-backed buffer is asked in 2 calls, and still counts 1024 pages. */
 static void per_page_sources_step_over_huge_pages(void **state)
 {
     (void)state;
-    char err[CDN_ERR_LEN];
-    int mode;
-    if (!thp_size() || __real_get_mempolicy(&mode, NULL, 0, NULL, 0) != 0)
-        skip();     /* no THP, or a seccomp profile refuses get_mempolicy (no CAP_SYS_NICE) */
-    size_t huge = 2 << 20, len = 2 * huge, page = PAGE;
-    char *raw = mmap(NULL, len + 2 * huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    assert_true(raw != MAP_FAILED);
-    char *buf = (char *)(((uintptr_t)raw + huge) & ~(uintptr_t)(huge - 1));
-    assert_int_equal(madvise(buf, len, MADV_HUGEPAGE), 0);
-    memset(buf, 1, len);
-    struct cdn_place_range r = {buf, len};
+    char err[CDN_ERR_LEN], *raw = NULL, *buf = thp_buffer(&raw);
+    if (!buf)
+        skip();
+    struct cdn_place_range r = {buf, THP_LEN};
     struct cdn_place_result res;
     get_mempolicy_calls = 0;
     assert_int_equal(cdn_place_query_with(CDN_PLACE_GET_MEMPOLICY, &r, 1, &res, err), 0);
     int64_t present = 0;
     for (int k = 0; k < CDN_MAX_NODES; k++)
         present += res.per_node[k];
-    assert_int_equal(present, (int64_t)(len / page));
-    if (cdn_place_step(&r, 1) == page) {    /* the kernel gave 4 KiB pages after all */
-        munmap(raw, len + 2 * huge);
-        skip();
-    }
+    assert_int_equal(present, (int64_t)(THP_LEN / PAGE));
     assert_int_equal(res.counting, CDN_PLACE_PER_HUGE_PAGE);
     assert_int_equal(get_mempolicy_calls, 2);
-    assert_int_equal(madvise(buf, len, MADV_NOHUGEPAGE), 0);
-    munmap(raw, len + 2 * huge);
+    munmap(raw, THP_RAW);
+}
+
+/* pages_asked: what the last query asked of its source. */
+static long pages_asked(const struct cdn_place_result *res)
+{
+    return res->source == CDN_PLACE_MOVE_PAGES ? move_pages_pages : get_mempolicy_calls;
+}
+
+/* The sample (one page of the range and 100 drawn) over the same buffer: with the huge page step
+ * its 101 pages are asked as the 2 huge pages they lie in, and count as with a step of one page. */
+static void sample_asks_each_huge_page_once(void **state)
+{
+    (void)state;
+    char err[CDN_ERR_LEN], *raw = NULL, *buf = thp_buffer(&raw);
+    if (!buf)
+        skip();
+    struct cdn_place_range r = {buf, THP_LEN};
+    struct cdn_place_sample s;
+    struct cdn_place_result huge, each;
+    assert_int_equal(cdn_place_sample_make(&r, 1, 100, 42, &s, err), 0);
+    get_mempolicy_calls = move_pages_pages = 0;
+    assert_int_equal(cdn_place_query_sample(&s, 2 << 20, &huge, err), 0);
+    assert_int_equal(huge.counting, CDN_PLACE_SAMPLED_PER_HUGE_PAGE);
+    assert_int_equal(pages_asked(&huge), 2);
+    get_mempolicy_calls = move_pages_pages = 0;
+    assert_int_equal(cdn_place_query_sample(&s, PAGE, &each, err), 0);
+    assert_int_equal(each.counting, CDN_PLACE_SAMPLED);
+    assert_int_equal(pages_asked(&each), 101);
+    assert_int_equal(huge.pages, 101);
+    assert_int_equal(huge.not_present, 0);
+    assert_memory_equal(huge.per_node, each.per_node, sizeof huge.per_node);
+    cdn_place_sample_free(&s);
+    munmap(raw, THP_RAW);
 }
 
 int main(void)
@@ -298,6 +349,7 @@ int main(void)
         cmocka_unit_test(one_read_two_counts),
         cmocka_unit_test(smaps_says_which_ranges_are_thp_backed),
         cmocka_unit_test(per_page_sources_step_over_huge_pages),
+        cmocka_unit_test(sample_asks_each_huge_page_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
