@@ -80,8 +80,8 @@ static int locate_full(const struct cdn_place_range *ranges, size_t n, const str
     return 0;
 }
 
-/* The sample over every chunk's pages, asked of a per-page source (once per huge page where the
- * chunks' ranges, as numa_maps counted them, are all transparent huge pages). */
+/* The sample over every chunk's pages, asked of a per-page source (get_mempolicy once per huge page
+ * where the chunks' ranges, as numa_maps counted them, are all transparent huge pages). */
 static void cross_check_sample(const struct exp_plan *plan, const struct exp_chunks *c,
                                const struct cdn_place_range *ranges, size_t nranges, struct exp_result *res)
 {
@@ -94,8 +94,9 @@ static void cross_check_sample(const struct exp_plan *plan, const struct exp_chu
     if (each && cdn_place_sample_make(each, n, (size_t)plan->params.sample, seed, &s, e) == 0) {
         res->sample = (struct place_sample_info){true, seed, s.digest, (int64_t)s.per_range,
                                                  (int64_t)s.random};
-        size_t step = cdn_place_step(ranges, nranges);
-        res->have_cross_check = cdn_place_query_sample(&s, step, &res->cross_check, e) == 0;
+        /* With thp=false the arena is MADV_NOHUGEPAGE: no huge page to ask once for. */
+        res->have_cross_check = cdn_place_query_sample(&s, plan->params.thp ? ranges : NULL, nranges,
+                                                       &res->cross_check, e) == 0;
         cdn_place_sample_free(&s);
     }
     res->cross_check_s = cdn_now() - t;

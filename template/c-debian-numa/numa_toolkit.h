@@ -279,12 +279,13 @@ void cdn_place_sample_free(struct cdn_place_sample *s);
 /* The node of each page (negative: not faulted in) by move_pages or get_mempolicy. 0 or -1. */
 int cdn_place_nodes(enum cdn_place_source src, void **pages, size_t n, int *nodes, char err[CDN_ERR_LEN]);
 /* Counts the sample's pages with move_pages, else get_mempolicy; res->pages is the sample's
- * size, res->fallback_reason why move_pages was skipped. With step above the base page size (see
- * cdn_place_step) each huge page holding sampled pages is asked once and its node counts for each
- * of them (res->counting CDN_PLACE_SAMPLED_PER_HUGE_PAGE), else every sampled page is asked
- * (CDN_PLACE_SAMPLED). */
-int cdn_place_query_sample(const struct cdn_place_sample *s, size_t step, struct cdn_place_result *res,
-                           char err[CDN_ERR_LEN]);
+ * size, res->fallback_reason why move_pages was skipped. move_pages asks every sampled page in one
+ * call (CDN_PLACE_SAMPLED). get_mempolicy costs a call a page: given huge_ranges (the ranges the
+ * sample was drawn from, whole, or NULL) that cdn_place_step finds all transparent huge pages, it
+ * asks each huge page holding sampled pages once and counts its node for each of them
+ * (CDN_PLACE_SAMPLED_PER_HUGE_PAGE). */
+int cdn_place_query_sample(const struct cdn_place_sample *s, const struct cdn_place_range *huge_ranges,
+                           size_t n, struct cdn_place_result *res, char err[CDN_ERR_LEN]);
 /* The agreement rule: every node the sample found a page on holds pages in counts, and a
  * sampled page not faulted in means counts has pages not faulted in too. */
 bool cdn_place_sample_agrees(const struct cdn_place_result *counts, const struct cdn_place_result *sample);

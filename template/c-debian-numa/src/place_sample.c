@@ -159,17 +159,18 @@ static int count_sample(enum cdn_place_source src, const struct cdn_place_sample
     return rc;
 }
 
-int cdn_place_query_sample(const struct cdn_place_sample *s, size_t step, struct cdn_place_result *res,
-                           char err[CDN_ERR_LEN])
+int cdn_place_query_sample(const struct cdn_place_sample *s, const struct cdn_place_range *huge_ranges,
+                           size_t n, struct cdn_place_result *res, char err[CDN_ERR_LEN])
 {
     static const enum cdn_place_source order[2] = {CDN_PLACE_MOVE_PAGES, CDN_PLACE_GET_MEMPOLICY};
-    size_t page = cdn_place_page_size();
-    bool per_huge = step > page && (step & (step - 1)) == 0;
     char e[2][CDN_ERR_LEN];
     for (size_t i = 0; i < 2; i++) {
+        /* smaps is read only when get_mempolicy must answer: it walks every page of the ranges */
+        size_t step = i == 1 && huge_ranges ? cdn_place_step(huge_ranges, n) : cdn_place_page_size();
         memset(res, 0, sizeof *res);
         res->source = order[i];
-        res->counting = per_huge ? CDN_PLACE_SAMPLED_PER_HUGE_PAGE : CDN_PLACE_SAMPLED;
+        res->counting = step > cdn_place_page_size() && (step & (step - 1)) == 0
+                        ? CDN_PLACE_SAMPLED_PER_HUGE_PAGE : CDN_PLACE_SAMPLED;
         res->pages = (int64_t)(s->per_range + s->random);
         res->exact = 1;
         if (count_sample(order[i], s, step, res, e[i]) == 0) {

@@ -27,10 +27,15 @@ long __wrap_get_mempolicy(int *mode, unsigned long *nmask, unsigned long maxnode
     return __real_get_mempolicy(mode, nmask, maxnode, addr, flags);
 }
 static long move_pages_pages;       /* pages asked of move_pages, counted by the wrapper */
+static int refuse_move_pages;       /* set: the wrapper answers EPERM, as a seccomp profile does */
 long __real_move_pages(int pid, unsigned long count, void **pages, const int *nodes, int *status, int flags);
 long __wrap_move_pages(int pid, unsigned long count, void **pages, const int *nodes, int *status, int flags);
 long __wrap_move_pages(int pid, unsigned long count, void **pages, const int *nodes, int *status, int flags)
 {
+    if (refuse_move_pages) {
+        errno = EPERM;
+        return -1;
+    }
     move_pages_pages += (long)count;
     return __real_move_pages(pid, count, pages, nodes, status, flags);
 }
@@ -305,14 +310,24 @@ static void per_page_sources_step_over_huge_pages(void **state)
     munmap(raw, THP_RAW);
 }
 
-/* pages_asked: what the last query asked of its source. */
-static long pages_asked(const struct cdn_place_result *res)
+/* query_sample: the sample asked with move_pages refused or not, huge_ranges given or not; the
+ * pages asked of the source that answered in *asked. */
+static struct cdn_place_result query_sample(const struct cdn_place_sample *s, int refuse,
+                                            const struct cdn_place_range *huge_ranges, long *asked)
 {
-    return res->source == CDN_PLACE_MOVE_PAGES ? move_pages_pages : get_mempolicy_calls;
+    char err[CDN_ERR_LEN];
+    struct cdn_place_result res;
+    get_mempolicy_calls = move_pages_pages = 0;
+    refuse_move_pages = refuse;
+    assert_int_equal(cdn_place_query_sample(s, huge_ranges, 1, &res, err), 0);
+    refuse_move_pages = 0;
+    *asked = res.source == CDN_PLACE_MOVE_PAGES ? move_pages_pages : get_mempolicy_calls;
+    return res;
 }
 
-/* The sample (one page of the range and 100 drawn) over the same buffer: with the huge page step
- * its 101 pages are asked as the 2 huge pages they lie in, and count as with a step of one page. */
+/* The sample (one page of the range and 100 drawn) over the same buffer: move_pages asks its 101
+ * pages in one call; get_mempolicy, where move_pages is refused, asks the 2 huge pages they lie in
+ * once each when given the ranges, else all 101; the counts are the same every way. */
 static void sample_asks_each_huge_page_once(void **state)
 {
     (void)state;
@@ -321,19 +336,24 @@ static void sample_asks_each_huge_page_once(void **state)
         skip();
     struct cdn_place_range r = {buf, THP_LEN};
     struct cdn_place_sample s;
-    struct cdn_place_result huge, each;
+    long asked = 0;
     assert_int_equal(cdn_place_sample_make(&r, 1, 100, 42, &s, err), 0);
-    get_mempolicy_calls = move_pages_pages = 0;
-    assert_int_equal(cdn_place_query_sample(&s, 2 << 20, &huge, err), 0);
+    struct cdn_place_result huge = query_sample(&s, 1, &r, &asked);
+    assert_int_equal(huge.source, CDN_PLACE_GET_MEMPOLICY);
     assert_int_equal(huge.counting, CDN_PLACE_SAMPLED_PER_HUGE_PAGE);
-    assert_int_equal(pages_asked(&huge), 2);
-    get_mempolicy_calls = move_pages_pages = 0;
-    assert_int_equal(cdn_place_query_sample(&s, PAGE, &each, err), 0);
-    assert_int_equal(each.counting, CDN_PLACE_SAMPLED);
-    assert_int_equal(pages_asked(&each), 101);
+    assert_int_equal(asked, 2);
     assert_int_equal(huge.pages, 101);
     assert_int_equal(huge.not_present, 0);
+    struct cdn_place_result each = query_sample(&s, 1, NULL, &asked);
+    assert_int_equal(each.counting, CDN_PLACE_SAMPLED);
+    assert_int_equal(asked, 101);
     assert_memory_equal(huge.per_node, each.per_node, sizeof huge.per_node);
+    struct cdn_place_result moved = query_sample(&s, 0, &r, &asked);
+    if (moved.source == CDN_PLACE_MOVE_PAGES) {     /* a seccomp profile may refuse it for real */
+        assert_int_equal(moved.counting, CDN_PLACE_SAMPLED);
+        assert_int_equal(asked, 101);
+        assert_memory_equal(moved.per_node, each.per_node, sizeof moved.per_node);
+    }
     cdn_place_sample_free(&s);
     munmap(raw, THP_RAW);
 }
