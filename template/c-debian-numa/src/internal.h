@@ -13,6 +13,9 @@
  * A file that does not fit in len - 1 bytes is an error (EFBIG), never cut short. */
 int cdn_read_small_file(const char *path, char *buf, size_t len, char err[CDN_ERR_LEN]);
 
+/* util.c: the ids of the nodeN entries of dir (node directories, or HMAT's initiator links),
+ * 0..CDN_MAX_NODES-1; -1 with errno when dir cannot be opened, leaving *nodes as it was. */
+int cdn_node_entries(const char *dir, cdn_nodeset *nodes);
 /* util.c: the node ids that have a nodeN directory under sysfs_root/devices/system/node
  * (written to dir). Ids may have gaps. */
 int cdn_node_dirs(const char *sysfs_root, char *dir, size_t dir_len, cdn_nodeset *nodes,

@@ -77,24 +77,6 @@ static int read_tiers(const char *sysfs_root, struct cdn_tier_snapshot *t, char 
 static const char *const access_files[4] = {"read_latency", "write_latency", "read_bandwidth",
                                             "write_bandwidth"};
 
-/* The initiators of one access class: the nodeX entries of its initiators directory. */
-static void read_initiators(const char *dir, struct cdn_tier_access *a)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    for (int i = 0; i < 4096 && (e = readdir(d)) != NULL; i++) {
-        char *end;
-        if (strncmp(e->d_name, "node", 4) != 0)
-            continue;
-        long id = strtol(e->d_name + 4, &end, 10);
-        if (end != e->d_name + 4 && !*end && id >= 0 && id < CDN_MAX_NODES)
-            a->initiators |= (cdn_nodeset)1 << id;
-    }
-    closedir(d);
-}
-
 static int read_access(const char *node_dir, int k, struct cdn_tier_access *a, char err[CDN_ERR_LEN])
 {
     char dir[700], path[800];
@@ -105,7 +87,7 @@ static int read_access(const char *node_dir, int k, struct cdn_tier_access *a, c
     if (!is_dir(dir))
         return 0;
     a->have = 1;
-    read_initiators(dir, a);
+    cdn_node_entries(dir, &a->initiators);  /* its nodeX entries; none when unreadable */
     for (int i = 0; i < 4; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, access_files[i]);
         if (read_number(path, vals[i], err) < 0)

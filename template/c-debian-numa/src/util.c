@@ -62,13 +62,11 @@ int cdn_read_small_file(const char *path, char *buf, size_t len, char err[CDN_ER
     return 0;
 }
 
-int cdn_node_dirs(const char *sysfs_root, char *dir, size_t dir_len, cdn_nodeset *nodes,
-                  char err[CDN_ERR_LEN])
+int cdn_node_entries(const char *dir, cdn_nodeset *nodes)
 {
-    snprintf(dir, dir_len, "%s/devices/system/node", sysfs_root);
     DIR *d = opendir(dir);
     if (!d)
-        return cdn_err(err, errno, "opendir %s", dir);
+        return -1;
     cdn_nodeset set = 0;
     struct dirent *e;
     for (int i = 0; i < 4096 && (e = readdir(d)) != NULL; i++) {
@@ -80,6 +78,17 @@ int cdn_node_dirs(const char *sysfs_root, char *dir, size_t dir_len, cdn_nodeset
             set |= (cdn_nodeset)1 << id;
     }
     closedir(d);
+    *nodes = set;
+    return 0;
+}
+
+int cdn_node_dirs(const char *sysfs_root, char *dir, size_t dir_len, cdn_nodeset *nodes,
+                  char err[CDN_ERR_LEN])
+{
+    snprintf(dir, dir_len, "%s/devices/system/node", sysfs_root);
+    cdn_nodeset set = 0;
+    if (cdn_node_entries(dir, &set) != 0)
+        return cdn_err(err, errno, "opendir %s", dir);
     if (set == 0)
         return cdn_err(err, 0, "%s: no nodeN entries", dir);
     *nodes = set;
