@@ -8,15 +8,10 @@
 #include <cmocka.h>
 
 #include "exp.h"
+#include "exp_fixture.h"
 
 #include <numaif.h>
 #include <string.h>
-
-static struct fn_request request(const struct fn_pair *q, size_t nq, const char *body)
-{
-    return (struct fn_request){.method = "POST", .path = "/", .query = q, .n_query = nq,
-                               .body = body, .body_len = strlen(body)};
-}
 
 static void defaults(void **state)
 {
@@ -56,7 +51,7 @@ static void query_and_body_together(void **state)
 static void refusals(void **state)
 {
     (void)state;
-    const struct { const char *qk, *qv, *body, *text; } cases[] = {
+    const struct refusal cases[] = {
         {NULL, NULL, "{\"bogus\": 1}", "unknown field \"bogus\""},
         {"nodez", "1", "", "unknown parameter \"nodez\""},
         {NULL, NULL, "{\"iterations\": 5,", "malformed JSON body"},
@@ -78,38 +73,8 @@ static void refusals(void **state)
         {"node", "64", "", "node: 64 is out of range 0..63"},
         {"hold_ms", "60001", "", "hold_ms: 60001 is out of range 0..60000"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char err[CDN_ERR_LEN] = "";
-        struct exp_params p;
-        struct fn_pair q = {cases[i].qk, cases[i].qv};
-        struct fn_request r = request(&q, cases[i].qk ? 1 : 0, cases[i].body);
-        assert_int_equal(exp_params_parse(&r, &p, err), 400);
-        if (!strstr(err, cases[i].text))
-            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, cases[i].text);
-    }
+    expect_refusals(cases, sizeof cases / sizeof cases[0]);
 }
-
-/* A 3-node machine like the emulated one: node 2 memory-only; 1 GiB free on each. */
-static struct exp_world world(int mode, cdn_nodeset policy_nodes, cdn_nodeset allowed)
-{
-    struct exp_world w;
-    memset(&w, 0, sizeof w);
-    w.policy.mode = mode;
-    w.policy.mode_name = cdn_policy_mode_name(mode);
-    w.policy.nodes = policy_nodes;
-    w.policy.mems_allowed = allowed;
-    cdn_nodeset_format(allowed, w.policy.mems_allowed_list, sizeof w.policy.mems_allowed_list);
-    w.mem.nodes = 0x7;
-    for (int n = 0; n < 3; n++) {
-        w.mem.mem_total[n] = 2048 * EXP_MIB;
-        w.mem.mem_free[n] = 1024 * EXP_MIB;
-    }
-    w.cgroup.limit = -1;
-    return w;
-}
-
-static const struct exp_limits limits = {
-    .max_total_bytes = 4096 * EXP_MIB, .busy_wait_ms = 10, .reserve_bytes = 64 * EXP_MIB};
 
 static int plan(const struct exp_world *w, int node, int64_t iterations, struct exp_plan *out, char *err)
 {
@@ -125,19 +90,19 @@ static void plan_targets(void **state)
     (void)state;
     char err[CDN_ERR_LEN];
     struct exp_plan pl;
-    struct exp_world bind2 = world(MPOL_BIND, 0x4, 0x7);
+    struct exp_world bind2 = world3(MPOL_BIND, 0x4, 0x7);
     assert_int_equal(plan(&bind2, -1, 100, &pl, err), 0);
     assert_int_equal(pl.target, 0x4);
     assert_string_equal(pl.target_policy, "bind");
     assert_int_equal(pl.total_bytes, 200 * EXP_MIB);
-    struct exp_world dflt = world(MPOL_DEFAULT, 0, 0x7);
+    struct exp_world dflt = world3(MPOL_DEFAULT, 0, 0x7);
     assert_int_equal(plan(&dflt, 2, 100, &pl, err), 0);
     assert_int_equal(pl.target, 0x4);
     assert_string_equal(pl.target_policy, "bind");
     assert_int_equal(plan(&dflt, -1, 100, &pl, err), 0);
     assert_int_equal(pl.target, 0x7);
     assert_string_equal(pl.target_policy, "default");
-    struct exp_world il = world(MPOL_INTERLEAVE, 0x7, 0x7);
+    struct exp_world il = world3(MPOL_INTERLEAVE, 0x7, 0x7);
     assert_int_equal(plan(&il, -1, 100, &pl, err), 0);
     assert_string_equal(pl.target_policy, "interleave");
 }
@@ -147,13 +112,13 @@ static void plan_refusals(void **state)
     (void)state;
     char err[CDN_ERR_LEN];
     struct exp_plan pl;
-    struct exp_world dflt = world(MPOL_DEFAULT, 0, 0x7);
+    struct exp_world dflt = world3(MPOL_DEFAULT, 0, 0x7);
     assert_int_equal(plan(&dflt, 7, 1, &pl, err), 422);
     assert_string_equal(err, "node 7 does not exist on this machine (nodes 0-2)");
-    struct exp_world pod = world(MPOL_DEFAULT, 0, 0x3);
+    struct exp_world pod = world3(MPOL_DEFAULT, 0, 0x3);
     assert_int_equal(plan(&pod, 2, 1, &pl, err), 422);
     assert_string_equal(err, "node 2 is not in this process's Mems_allowed (0-1): the cpuset excludes it");
-    struct exp_world bind1 = world(MPOL_BIND, 0x2, 0x7);
+    struct exp_world bind1 = world3(MPOL_BIND, 0x2, 0x7);
     assert_int_equal(plan(&bind1, 2, 1, &pl, err), 422);
     assert_non_null(strstr(err, "outside the process's bind policy (nodes 1"));
     /* bound to node 1 (1 GiB free, 64 MiB reserve): 480 chunks fit, 481 do not */
@@ -164,7 +129,7 @@ static void plan_refusals(void **state)
     assert_int_equal(plan(&dflt, -1, 1000, &pl, err), 0);
     assert_int_equal(plan(&dflt, -1, 2100, &pl, err), 422);
     assert_non_null(strstr(err, "EXP_MAX_TOTAL_MB"));
-    struct exp_world cg = world(MPOL_DEFAULT, 0, 0x7);
+    struct exp_world cg = world3(MPOL_DEFAULT, 0, 0x7);
     cg.cgroup = (struct cdn_cg_memory){.version = 2, .limit = 512 * EXP_MIB, .usage = 10 * EXP_MIB,
                                    .limit_file = "memory.max"};
     assert_int_equal(plan(&cg, -1, 512, &pl, err), 422);

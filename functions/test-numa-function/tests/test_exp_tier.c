@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "exp.h"
+#include "exp_fixture.h"
 
 #include <numaif.h>
 #include <stdio.h>
@@ -17,8 +18,7 @@
 
 static int parse(const struct fn_pair *q, size_t nq, const char *body, struct exp_params *p, char *err)
 {
-    struct fn_request r = {.method = "POST", .path = "/", .query = q, .n_query = nq,
-                           .body = body, .body_len = strlen(body)};
+    struct fn_request r = request(q, nq, body);
     return exp_params_parse(&r, p, err);
 }
 
@@ -61,7 +61,7 @@ static void parses_query_and_body(void **state)
 static void refuses_bad_input(void **state)
 {
     (void)state;
-    const struct { const char *qk, *qv, *body, *text; } cases[] = {
+    const struct refusal cases[] = {
         {"policy", "weighted", "", "policy: \"weighted\" is not one of bind, preferred, interleave"},
         {NULL, NULL, "{\"policy\": 6}", "policy: expected a string"},
         {"policy", "bind", "", "policy=bind needs nodes"},
@@ -89,43 +89,22 @@ static void refuses_bad_input(void **state)
         {"sweep", "true", "", "sweep=true repeats the measurement: give measure"},
         {"policy", "bind", "{\"policy\": \"bind\"}", "policy: given more than once"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char err[CDN_ERR_LEN] = "";
-        struct exp_params p;
-        struct fn_pair q = {cases[i].qk, cases[i].qv};
-        assert_int_equal(parse(&q, cases[i].qk ? 1 : 0, cases[i].body, &p, err), 400);
-        if (!strstr(err, cases[i].text))
-            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, cases[i].text);
-    }
+    expect_refusals(cases, sizeof cases / sizeof cases[0]);
 }
 
-/* The tiered guest: node 2 memory-only; 1 GiB free on each; weighted interleave when wi. */
+/* The tiered guest: the 3-node machine with kernel tiering fields; weighted interleave when wi. */
 static struct exp_world world(int mode, cdn_nodeset policy_nodes, cdn_nodeset allowed, bool wi)
 {
-    struct exp_world w;
-    memset(&w, 0, sizeof w);
-    w.policy.mode = mode;
-    w.policy.mode_name = cdn_policy_mode_name(mode);
-    w.policy.nodes = policy_nodes;
-    w.policy.mems_allowed = allowed;
-    cdn_nodeset_format(allowed, w.policy.mems_allowed_list, sizeof w.policy.mems_allowed_list);
-    w.mem.nodes = 0x7;
-    for (int n = 0; n < 3; n++) {
-        w.mem.mem_total[n] = 2048 * EXP_MIB;
-        w.mem.mem_free[n] = 1024 * EXP_MIB;
+    struct exp_world w = world3(mode, policy_nodes, allowed);
+    for (int n = 0; n < 3; n++)
         w.tiers.node[n].wi_weight = wi ? 1 : -1;
-    }
     snprintf(w.tiers.kernel, sizeof w.tiers.kernel, "%s", wi ? "6.12.95+deb12-amd64" : "6.1.0-57-amd64");
     w.tiers.have_wi = wi;
     w.tiers.nodes = 0x7;
-    w.cgroup.limit = -1;
     w.llc_bytes = 16 * EXP_MIB;
     w.cpu_nodes = 0x3;
     return w;
 }
-
-static const struct exp_limits limits = {
-    .max_total_bytes = 4096 * EXP_MIB, .busy_wait_ms = 10, .reserve_bytes = 64 * EXP_MIB};
 
 static int plan_query(const struct exp_world *w, const struct fn_pair *q, size_t nq, struct exp_plan *out,
                       char *err)
