@@ -4,22 +4,13 @@
 #include "exp.h"
 
 #include <numaif.h>
-#include <stdio.h>
 #include <stdlib.h>
-
-/* Sets key (a node id) in obj, stealing value; false on failure. */
-static bool set_node(json_t *obj, int n, json_t *value)
-{
-    char key[8];
-    snprintf(key, sizeof key, "%d", n);
-    return value && json_object_set_new(obj, key, value) == 0;
-}
 
 static json_t *per_node(const int64_t *v, cdn_nodeset nodes)
 {
     json_t *o = json_object();
     for (int n = 0; o && n < CDN_MAX_NODES; n++)
-        if (CDN_NODESET_HAS(nodes, n) && !set_node(o, n, json_integer(v[n])))
+        if (CDN_NODESET_HAS(nodes, n) && cdn_json_set_node(o, n, json_integer(v[n])) != 0)
             return json_decref(o), NULL;
     return o;
 }
@@ -59,7 +50,7 @@ static json_t *phases_json(const struct attrib_result *a)
     for (int p = 0; phases && p < ATTRIB_PHASES; p++) {
         json_t *nodes = json_object();
         for (int n = 0; nodes && n < CDN_MAX_NODES; n++)
-            if (CDN_NODESET_HAS(a->nodes, n) && !set_node(nodes, n, cell_json(&a->cell[p][n], a->fields)))
+            if (CDN_NODESET_HAS(a->nodes, n) && cdn_json_set_node(nodes, n, cell_json(&a->cell[p][n], a->fields)) != 0)
                 json_decref(nodes), nodes = NULL;
         if (!nodes || json_object_set_new(phases, attrib_phase_name((enum attrib_phase)p), nodes) != 0)
             json_decref(phases), phases = NULL;
@@ -79,7 +70,7 @@ static json_t *numastat_json(const struct attrib_result *a)
         json_t *c = json_object();
         for (int k = 0; k < CDN_NODESTAT_NUMA_COUNTERS; k++)
             put(c, cdn_nodestat_numa_name((enum cdn_nodestat_numa)k), json_integer(a->numastat[n][k]), &ok);
-        ok = set_node(o, n, c) && ok;
+        ok = cdn_json_set_node(o, n, c) == 0 && ok;
     }
     if (!ok)
         json_decref(o);

@@ -10,14 +10,9 @@
 static json_t *per_node_json(const int64_t per_node[CDN_MAX_NODES])
 {
     json_t *o = json_object();
-    for (int k = 0; o && k < CDN_MAX_NODES; k++) {
-        char key[8];
-        if (per_node[k] == 0)
-            continue;
-        snprintf(key, sizeof key, "%d", k);
-        if (json_object_set_new(o, key, json_integer((json_int_t)per_node[k])) != 0)
+    for (int k = 0; o && k < CDN_MAX_NODES; k++)
+        if (per_node[k] != 0 && cdn_json_set_node(o, k, json_integer((json_int_t)per_node[k])) != 0)
             json_decref(o), o = NULL;
-    }
     return o;
 }
 
@@ -61,13 +56,9 @@ static json_t *migration_json(const struct exp_migration *m)
 static json_t *hmat_for(const struct cdn_tier_snapshot *t, const int64_t per_node[CDN_MAX_NODES])
 {
     json_t *o = json_object();
-    for (int k = 0; o && k < CDN_MAX_NODES; k++) {
-        char key[8];
-        if (per_node[k] == 0)
-            continue;
-        snprintf(key, sizeof key, "%d", k);
-        json_object_set_new(o, key, cdn_tier_hmat_json(t, k));
-    }
+    for (int k = 0; o && k < CDN_MAX_NODES; k++)
+        if (per_node[k] != 0)
+            cdn_json_set_node(o, k, cdn_tier_hmat_json(t, k));
     return o;
 }
 

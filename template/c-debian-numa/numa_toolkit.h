@@ -64,6 +64,9 @@ int cdn_nodeset_parse(const char *text, cdn_nodeset *out, char err[CDN_ERR_LEN])
 /* Renders "0-2,5" into buf (always NUL-terminated). */
 void cdn_nodeset_format(cdn_nodeset set, char *buf, size_t len);
 json_t *cdn_nodeset_json(cdn_nodeset set);   /* [0,1,2]; NULL on ENOMEM */
+/* Sets obj["<node>"] = value, taking value in every case (it is released on failure, or when obj
+ * is NULL); 0, or -1 when value is NULL or the set fails. Per-node answers are keyed this way. */
+int cdn_json_set_node(json_t *obj, int node, json_t *value);
 
 /* A set of CPU ids as a bitmap: CDN_MAX_CPUS is the largest NR_CPUS any Linux configuration
  * allows, so a kernel cpulist always fits and is never cut short. */

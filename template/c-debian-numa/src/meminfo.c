@@ -93,8 +93,6 @@ static json_t *per_node_json(cdn_nodeset nodes, const struct cdn_meminfo_snapsho
     for (int n = 0; n < CDN_MAX_NODES; n++) {
         if (!CDN_NODESET_HAS(nodes, n))
             continue;
-        char key[8];
-        snprintf(key, sizeof key, "%d", n);
         int64_t v = a->mem_free[n];
         if (b) {
             bool pcp = a->have_pcp && b->have_pcp;
@@ -102,7 +100,7 @@ static json_t *per_node_json(cdn_nodeset nodes, const struct cdn_meminfo_snapsho
             int64_t free_b = b->mem_free[n] + (pcp ? b->pcp_free[n] : 0);
             v = (free_a - free_b) + (b->mem_total[n] - a->mem_total[n]);
         }
-        if (json_object_set_new(obj, key, json_integer(v)) != 0) {
+        if (cdn_json_set_node(obj, n, json_integer(v)) != 0) {
             json_decref(obj);
             return NULL;
         }
@@ -121,9 +119,7 @@ json_t *cdn_meminfo_pcp_json(const struct cdn_meminfo_snapshot *s)
         return json_null();
     json_t *obj = json_object();
     for (int n = 0; obj && n < CDN_MAX_NODES; n++) {
-        char key[8];
-        snprintf(key, sizeof key, "%d", n);
-        if (CDN_NODESET_HAS(s->nodes, n) && json_object_set_new(obj, key, json_integer(s->pcp_free[n])) != 0) {
+        if (CDN_NODESET_HAS(s->nodes, n) && cdn_json_set_node(obj, n, json_integer(s->pcp_free[n])) != 0) {
             json_decref(obj);
             return NULL;
         }

@@ -82,6 +82,13 @@ json_t *cdn_nodeset_json(cdn_nodeset set)
     return arr;
 }
 
+int cdn_json_set_node(json_t *obj, int node, json_t *value)
+{
+    char key[16];
+    snprintf(key, sizeof key, "%d", node);
+    return value && json_object_set_new(obj, key, value) == 0 ? 0 : -1;
+}
+
 #define KMASK_WORD_BITS (8 * sizeof(unsigned long))
 
 /* numa_bitmask_alloc() would do, but it exits the process when out of memory. */

@@ -200,9 +200,7 @@ json_t *cdn_place_to_json(const struct cdn_place_result *r, cdn_nodeset target)
     for (int k = 0; per_node && k < CDN_MAX_NODES; k++) {
         if (r->per_node[k] == 0)
             continue;
-        char key[8];
-        snprintf(key, sizeof key, "%d", k);
-        json_object_set_new(per_node, key, json_integer(r->per_node[k]));
+        cdn_json_set_node(per_node, k, json_integer(r->per_node[k]));
         if (CDN_NODESET_HAS(target, k))
             on_target += r->per_node[k];
     }

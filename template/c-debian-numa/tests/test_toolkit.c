@@ -29,6 +29,22 @@ static void nodeset_parses_ranges_and_lists(void **state)
     assert_int_equal(s, 8);
 }
 
+/* Per-node keys: "<id>"; the value is taken whether or not it could be set. */
+static void json_keys_per_node(void **state)
+{
+    (void)state;
+    json_t *o = json_object();
+    assert_int_equal(cdn_json_set_node(o, 3, json_integer(7)), 0);
+    assert_int_equal(cdn_json_set_node(o, 12, json_string("x")), 0);
+    assert_int_equal(json_integer_value(json_object_get(o, "3")), 7);
+    assert_string_equal(json_string_value(json_object_get(o, "12")), "x");
+    assert_int_equal(json_object_size(o), 2);
+    assert_int_equal(cdn_json_set_node(o, 4, NULL), -1);
+    assert_int_equal(cdn_json_set_node(NULL, 4, json_integer(1)), -1);    /* released, not leaked */
+    assert_int_equal(json_object_size(o), 2);
+    json_decref(o);
+}
+
 static void nodeset_refuses_bad_text(void **state)
 {
     (void)state;
@@ -311,6 +327,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nodeset_parses_ranges_and_lists),
         cmocka_unit_test(nodeset_refuses_bad_text),
+        cmocka_unit_test(json_keys_per_node),
         cmocka_unit_test(env_int_and_duration),
         cmocka_unit_test(meminfo_parses_node_file),
         cmocka_unit_test(meminfo_snapshot_and_delta),
