@@ -36,7 +36,7 @@ void fuzz_fail(const char *what) __attribute__((noreturn));
 
 /* fuzz_text.c: the parsers of kernel text in memory. */
 void fuzz_numa_maps(const uint8_t *data, size_t size);  /* cdn_place_parse_numa_maps */
-void fuzz_zoneinfo(const uint8_t *data, size_t size);   /* meminfo_ and cdn_nodestat_parse_zoneinfo */
+void fuzz_zoneinfo(const uint8_t *data, size_t size);   /* cdn_nodestat_parse_zoneinfo */
 void fuzz_nodestat(const uint8_t *data, size_t size);   /* nodeN/meminfo counters + numastat */
 void fuzz_procstat(const uint8_t *data, size_t size);   /* /proc/PID/numa_maps + status */
 void fuzz_smaps(const uint8_t *data, size_t size);      /* cdn_place_parse_smaps */

@@ -27,8 +27,6 @@ int cdn_policy_read_status(const char *proc_status, struct cdn_proc_policy *out,
 /* Parsers of kernel text, each reading an open stream (or one file) so unit tests and the fuzzer
  * can feed them fixtures; functions get the same data from the snapshots in numa_toolkit.h. */
 /* meminfo.c */
-/* Sums the pagesets' "count:" of every zone per node, in bytes, into pcp[]. */
-int cdn_meminfo_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], char err[CDN_ERR_LEN]);
 /* Parses one nodeN/meminfo file. */
 int cdn_meminfo_parse_file(const char *path, int64_t *mem_total, int64_t *mem_free, char err[CDN_ERR_LEN]);
 /* nodestat.c */

@@ -38,26 +38,6 @@ int cdn_meminfo_parse_file(const char *path, int64_t *mem_total, int64_t *mem_fr
     return 0;
 }
 
-int cdn_meminfo_parse_zoneinfo(FILE *f, int64_t pcp[CDN_MAX_NODES], char err[CDN_ERR_LEN])
-{
-    char line[256];
-    int node = -1;
-    long page = sysconf(_SC_PAGESIZE);
-    memset(pcp, 0, sizeof(int64_t) * CDN_MAX_NODES);
-    for (long i = 0; i < 1000000 && fgets(line, sizeof line, f); i++) {
-        int n;
-        long long count;
-        if (sscanf(line, "Node %d, zone", &n) == 1)
-            node = n >= 0 && n < CDN_MAX_NODES ? n : -1;
-        else if (node >= 0 && sscanf(line, " count: %lld", &count) == 1 && count > 0 &&
-                 count < ((long long)1 << 40))
-            pcp[node] += (int64_t)count * page;
-    }
-    if (ferror(f))
-        return cdn_err(err, EIO, "read zoneinfo");
-    return 0;
-}
-
 int cdn_meminfo_snapshot(const char *sysfs_root, const char *zoneinfo, struct cdn_meminfo_snapshot *out,
                          char err[CDN_ERR_LEN])
 {
@@ -75,7 +55,8 @@ int cdn_meminfo_snapshot(const char *sysfs_root, const char *zoneinfo, struct cd
     }
     FILE *f = zoneinfo ? fopen(zoneinfo, "re") : NULL;
     if (f) {
-        out->have_pcp = cdn_meminfo_parse_zoneinfo(f, out->pcp_free, NULL) == 0;
+        int64_t drift[CDN_MAX_NODES];   /* the same parse as nodestat's; drift unused here */
+        out->have_pcp = cdn_nodestat_parse_zoneinfo(f, out->pcp_free, drift, NULL) == 0;
         fclose(f);
     }
     return 0;
